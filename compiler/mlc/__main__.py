@@ -1,0 +1,5 @@
+"""`python -m mlc`."""
+
+from .cli import main
+
+main()

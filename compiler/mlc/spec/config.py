@@ -1,0 +1,51 @@
+"""One configuration being checked: the base document, or the base with one profile merged."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..diagnostics import Diagnostic, Note
+from ..source import Source, Span, locate
+
+if TYPE_CHECKING:
+    from .models import Document
+    from .references import RefTable
+
+
+@dataclass
+class Config:
+    source: Source
+    root: Any
+    doc: Document
+    profile: str | None = None
+    refs: RefTable | None = field(default=None, repr=False)
+
+    @property
+    def file(self) -> str:
+        return self.source.file
+
+    def span(self, path: tuple, *, key: bool = False) -> Span:
+        return locate(self.root, path, key=key)
+
+    def at(self, code: str, message: str, span: Span | tuple[int, int], *,
+           hint: str | None = None, notes: tuple[Note, ...] = (), path: tuple = (),
+           target: str | None = None) -> Diagnostic:
+        line, col = (span.line, span.col) if isinstance(span, Span) else span
+        return Diagnostic(code, message, self.file, line, col, hint=hint, notes=notes,
+                          profile=self.profile, target=target, path=path)
+
+    def diag(self, code: str, message: str, path: tuple, *, key: bool = False,
+             hint: str | None = None, notes: tuple[Note, ...] = (),
+             target: str | None = None) -> Diagnostic:
+        """A diagnostic located at the value (or key) at `path` in this configuration."""
+        return self.at(code, message, self.span(path, key=key), hint=hint, notes=notes,
+                       path=path, target=target)
+
+    def note(self, message: str, path: tuple, *, key: bool = False) -> Note:
+        span = self.span(path, key=key)
+        return Note(message, self.file, span.line, span.col)
+
+    def where(self, path: tuple, *, key: bool = False) -> str:
+        span = self.span(path, key=key)
+        return f"{span.line}:{span.col}"

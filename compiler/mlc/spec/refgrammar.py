@@ -1,0 +1,199 @@
+"""The `${{ context.path }}` grammar (SPEC 5.1): parse a string into text and references.
+
+```
+reference = "${{" ws path ws "}}"         ws   = { " " }
+path      = context "." name { "." name }  name = lower { lower | digit | "_" }    (* <= 40 *)
+escape    = "$${{"                         (* literal "${{" *)
+```
+Foreign template syntax (`${item}`, `{{inputs.parameters.x}}`, `{{ var }}`) is reported, never
+passed through. Pure functions; no positions beyond offsets into the string.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..diagnostics.suggest import close_match
+
+CONTEXTS = ("params", "secrets", "sources", "steps", "inputs", "outputs", "foreach",
+            "search_space", "run")
+NAME = re.compile(r"[a-z][a-z0-9_]{0,39}\Z")
+_REF = re.compile(r"\$\{\{( *)([^}]*?)( *)\}\}")
+_DVC = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\}")
+_MUSTACHE = re.compile(r"\{\{(.*?)\}\}", re.S)
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """One reference: `context.parts...` found at `start` (the `$`) up to `end` in the string."""
+
+    context: str
+    parts: tuple[str, ...]
+    start: int
+    end: int
+    text: str
+    offsets: tuple[int, ...]  # offset of the context and of each part, relative to `start`
+
+    @property
+    def path(self) -> str:
+        return ".".join((self.context, *self.parts))
+
+
+@dataclass(frozen=True, slots=True)
+class RefError:
+    code: str  # E200 or E201
+    start: int
+    message: str
+    hint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A string split into literal text and references (`$${{` already unescaped)."""
+
+    source: str
+    pieces: tuple[str | Ref, ...]
+
+    @property
+    def refs(self) -> tuple[Ref, ...]:
+        return tuple(p for p in self.pieces if isinstance(p, Ref))
+
+    @property
+    def is_binding(self) -> bool:
+        """Exactly one reference and nothing else (SPEC 5.3)."""
+        return len(self.pieces) == 1 and isinstance(self.pieces[0], Ref)
+
+    @property
+    def literal(self) -> str:
+        return "".join(p for p in self.pieces if isinstance(p, str))
+
+
+def has_template_syntax(text: str) -> bool:
+    """Cheap pre-check: could this string hold a reference or foreign syntax?"""
+    return "{" in text
+
+
+def parse_template(text: str) -> tuple[Template, list[RefError]]:
+    """Split `text` into pieces; report malformed references and foreign syntax."""
+    pieces: list[str | Ref] = []
+    errors: list[RefError] = []
+    buf: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        at = text.find("{", i)
+        if at < 0:
+            buf.append(text[i:])
+            break
+        if at >= 2 and text.startswith("$${{", at - 2):  # escape: literal ${{
+            buf.append(text[i:at - 2] + "${{")
+            i = at + 2
+            continue
+        if at >= 1 and text[at - 1] == "$" and text.startswith("{{", at):
+            buf.append(text[i:at - 1])
+            ref, err, i = _reference(text, at - 1)
+            if err is not None:
+                errors.append(err)
+                buf.append(text[at - 1:i])
+            else:
+                if buf:
+                    pieces.append("".join(buf))
+                    buf = []
+                pieces.append(ref)
+            continue
+        if at >= 1 and text[at - 1] == "$":  # ${...}: DVC when it has a dot or is item/key
+            m = _DVC.match(text, at - 1)
+            if m and ("." in m.group(1) or m.group(1) in ("item", "key")):
+                errors.append(_dvc(m))
+            buf.append(text[i:at + 1])
+            i = at + 1
+            continue
+        if text.startswith("{{", at):
+            m = _MUSTACHE.match(text, at)
+            if m:
+                errors.append(_mustache(m))
+                buf.append(text[i:m.end()])
+                i = m.end()
+                continue
+        buf.append(text[i:at + 1])
+        i = at + 1
+    if buf and "".join(buf):
+        pieces.append("".join(buf))
+    return Template(text, tuple(_merge_text(pieces))), errors
+
+
+def _merge_text(pieces: list[str | Ref]) -> list[str | Ref]:
+    out: list[str | Ref] = []
+    for p in pieces:
+        if isinstance(p, str) and out and isinstance(out[-1], str):
+            out[-1] += p
+        elif p != "":
+            out.append(p)
+    return out
+
+
+def _reference(text: str, start: int) -> tuple[Ref | None, RefError | None, int]:
+    m = _REF.match(text, start)
+    if m is None:
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        return None, RefError("E201", start, "unterminated reference: '${{' without '}}'",
+                              "close it: ${{ context.name }}; write $${{ for a literal ${{"), end
+    body = m.group(2)
+    lead = 3 + len(m.group(1))
+    raw = text[start:m.end()]
+    if not body:
+        return None, RefError("E201", start, "empty reference '${{ }}'",
+                              "write ${{ context.name }}"), m.end()
+    parts = body.split(".")
+    bad = [p for p in parts[1:] if not NAME.match(p)]
+    if not re.fullmatch(r"[a-z_]+", parts[0]) or parts[0] not in CONTEXTS:
+        guess = close_match(parts[0], CONTEXTS) if re.fullmatch(r"[\w-]+", parts[0]) else None
+        hint = (f"did you mean '{guess}'?" if guess else
+                "contexts: " + ", ".join(CONTEXTS))
+        if any(c in body for c in "|()[]+*/<>=!&"):
+            hint = "mlc has no expression language; compute the value in a step"
+        return None, RefError("E201", start, f"'{raw}' is not a valid reference: unknown context "
+                              f"'{parts[0]}'", hint), m.end()
+    if len(parts) < 2 or bad:
+        what = f"'{bad[0]}' is not a valid name" if bad else "a name is missing after the context"
+        return None, RefError("E201", start, f"'{raw}' is not a valid reference: {what}",
+                              "names are lower-case letters, digits and _ (at most 40)"), m.end()
+    offsets, pos = [], lead
+    for p in parts:
+        offsets.append(pos)
+        pos += len(p) + 1
+    ref = Ref(parts[0], tuple(parts[1:]), start, m.end(), raw, tuple(offsets))
+    return ref, None, m.end()
+
+
+def _dvc(m: re.Match) -> RefError:
+    parts = m.group(1).split(".")
+    if parts[0] in ("item", "key"):
+        path = "foreach." + ".".join(parts[1:]) if len(parts) > 1 else "foreach.<dim>"
+    elif parts[0] in CONTEXTS:
+        path = m.group(1)
+    else:
+        path = "params." + m.group(1)
+    return RefError("E200", m.start(), f"'{m.group(0)}' is DVC syntax; write ${{{{ {path} }}}}")
+
+
+def _mustache(m: re.Match) -> RefError:
+    inner = m.group(1).strip()
+    argo = re.match(r"(inputs\.parameters|inputs\.artifacts|workflow|item|tasks|steps|pod)\b",
+                    inner)
+    if argo:
+        tail = inner.split(".")[-1]
+        if inner.startswith("inputs."):
+            path = f"inputs.{tail}"
+        elif inner.startswith("item"):
+            path = "foreach." + (tail if "." in inner else "<dim>")
+        elif inner.startswith("workflow."):
+            path = "run.id" if "name" in inner or "uid" in inner else "run.started_at"
+        else:
+            path = "steps.<step>.outputs.<output>"
+        return RefError("E200", m.start(),
+                        f"'{m.group(0)}' is Argo template syntax; write ${{{{ {path} }}}}")
+    name = re.sub(r"[^a-z0-9_]", "_", inner.lower()).strip("_") or "name"
+    return RefError("E200", m.start(), f"'{m.group(0)}' is Jinja syntax; write "
+                    f"${{{{ params.{name} }}}}", "mlc resolves only ${{ context.path }}")
