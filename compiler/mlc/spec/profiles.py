@@ -26,10 +26,10 @@ def merge_patch(target: Any, patch: Any) -> Any:
     """RFC 7396: maps merge, anything else replaces, null deletes. Never mutates its inputs."""
     if not isinstance(patch, dict):
         return patch
-    if isinstance(target, YMap):
-        result = YMap(target, span=target.span)
-        result.kspans.update(target.kspans)
-        result.vspans.update(target.vspans)
+    if isinstance(target, dict):
+        result = YMap(target, span=getattr(target, "span", None) or getattr(patch, "span", None))
+        result.kspans.update(getattr(target, "kspans", {}))
+        result.vspans.update(getattr(target, "vspans", {}))
     else:
         result = YMap(span=getattr(patch, "span", None) or getattr(target, "span", None))
     pk = getattr(patch, "kspans", {})

@@ -145,14 +145,16 @@ def _reference(text: str, start: int) -> tuple[Ref | None, RefError | None, int]
     if not body:
         return None, RefError("E201", start, "empty reference '${{ }}'",
                               "write ${{ context.name }}"), m.end()
+    if any(c in body for c in "|()[]+*/<>=!&,'\""):
+        return None, RefError("E201", start, f"'{raw}' is not a valid reference: mlc has no "
+                              "expression language", "compute the value in a step, or declare "
+                              "a param with a default"), m.end()
     parts = body.split(".")
     bad = [p for p in parts[1:] if not NAME.match(p)]
     if not re.fullmatch(r"[a-z_]+", parts[0]) or parts[0] not in CONTEXTS:
         guess = close_match(parts[0], CONTEXTS) if re.fullmatch(r"[\w-]+", parts[0]) else None
         hint = (f"did you mean '{guess}'?" if guess else
                 "contexts: " + ", ".join(CONTEXTS))
-        if any(c in body for c in "|()[]+*/<>=!&"):
-            hint = "mlc has no expression language; compute the value in a step"
         return None, RefError("E201", start, f"'{raw}' is not a valid reference: unknown context "
                               f"'{parts[0]}'", hint), m.end()
     if len(parts) < 2 or bad:

@@ -160,3 +160,21 @@ def _heredoc_bodies(s: str, i: int, pending: list[tuple[str, bool]], state: list
 def _fill(state: list[Quoting], a: int, b: int, value: Quoting) -> None:
     for k in range(a, min(b, len(state))):
         state[k] = value
+
+
+def rewrite(command: str, pieces: Sequence[tuple[int, int, str, bool]]) -> str:
+    """Replace spans of `command`: each piece is (start, end, text, is_variable).
+
+    A variable piece names an environment variable and becomes the expansion that fits its
+    quoting; a literal piece (an artifact path chosen by mlc) is spliced as is. Raises
+    ValueError for a variable inside a here-document or an unterminated quote (E206 is
+    reported by validation before any lowering).
+    """
+    states = quoting_at(command, [p[0] for p in pieces])
+    out, last = [], 0
+    for (start, end, text, is_var), state in sorted(zip(pieces, states), key=lambda x: x[0][0]):
+        out.append(command[last:start])
+        out.append(expansion(text, state) if is_var else text)
+        last = end
+    out.append(command[last:])
+    return "".join(out)

@@ -1,0 +1,41 @@
+# mlc - make demo / make test work on a fresh machine with only python3 and make.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+EXTRAS ?= test
+
+.PHONY: demo test lint schema docs bench clean help
+
+help:
+	@echo "make demo    set up .venv and run mlc on the shipped examples"
+	@echo "make test    set up .venv and run the whole test suite"
+	@echo "make schema  regenerate schemas/mlc-v1.schema.json from the models"
+	@echo "make docs    regenerate docs/diagnostics.md from the code registry"
+	@echo "make bench   run the benchmarks in bench/ (installs peers in bench/.venv)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[$(EXTRAS)]'
+	@touch $@
+
+demo: $(STAMP)
+	@PATH="$(CURDIR)/$(BIN):$$PATH" sh scripts/demo.sh
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+schema: $(STAMP)
+	$(BIN)/python -m mlc.spec.jsonschema > schemas/mlc-v1.schema.json
+
+docs: $(STAMP)
+	$(BIN)/python -m mlc.diagnostics.docs > docs/diagnostics.md
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) build .mlc

@@ -1,0 +1,25 @@
+#!/bin/sh
+# make demo: validate the shipped examples and show the churn DAG.
+set -eu
+cd "$(dirname "$0")/.."
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+step "mlc validate examples/minimal/mlc.yaml"
+mlc validate examples/minimal/mlc.yaml
+
+step "mlc validate examples/churn/mlc.yaml   (base + profiles dev, staging, prod; target argo)"
+mlc validate examples/churn/mlc.yaml
+
+step "mlc validate examples/churn/mlc.yaml --profile dev --target local"
+mlc validate examples/churn/mlc.yaml --profile dev --target local
+
+step "mlc graph examples/churn/mlc.yaml --format mermaid"
+mlc graph examples/churn/mlc.yaml --format mermaid
+
+step "what a mistake looks like (max_parallel misspelt)"
+tmp=$(mktemp -d)
+sed 's/max_parallel: 2000/max_paralell: 2000/' examples/churn/mlc.yaml > "$tmp/mlc.yaml"
+(cd "$tmp" && mlc validate mlc.yaml) || true
+rm -rf "$tmp"
+
+printf '\nDone. Try: mlc explain E101, mlc schema, mlc graph --format dot\n'
