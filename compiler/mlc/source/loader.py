@@ -53,6 +53,9 @@ except ImportError:  # pragma: no cover - depends on the PyYAML build
 
 
 MiB = 1024 * 1024
+# YAML 1.2 c-printable, minus what libyaml refuses (https://yaml.org/spec/1.2.2/#51-character-set)
+_NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd"
+                            "\U00010000-\U0010ffff]")
 
 
 @dataclass(frozen=True)
@@ -115,10 +118,13 @@ def load_bytes(data: bytes, file: str, limits: Limits = Limits()) -> Loaded:
                      "UTF-8 only", "re-save the file as UTF-8")
     if text.startswith("\ufeff"):
         text = text[1:]
-    nul = text.find("\x00")
-    if nul >= 0:
-        line, col = _line_col(text[:nul])
-        return _fail(file, line, col, "NUL byte in the file; mlc reads text only", None)
+    bad = _NON_PRINTABLE.search(text)
+    if bad is not None:
+        line, col = _line_col(text[:bad.start()])
+        char = bad.group()
+        what = "NUL byte" if char == "\x00" else f"character U+{ord(char):04X}"
+        return _fail(file, line, col, f"{what} is not allowed in YAML; mlc reads text only",
+                     "remove it (YAML allows tab, LF, CR and printable characters)")
     builder = _Builder(file, text, limits)
     try:
         root = builder.build()
@@ -155,12 +161,14 @@ def _syntax_error(file: str, text: str, exc: yaml.YAMLError) -> Diagnostic:
     mark = getattr(exc, "problem_mark", None)
     if mark is not None:
         index, line, col = mark.index, mark.line + 1, mark.column + 1
-    else:  # ReaderError: a position in characters
-        index = getattr(exc, "position", 0)
+    else:  # ReaderError: libyaml reports a UTF-8 byte offset
+        raw = text.encode("utf-8", "surrogatepass")[:getattr(exc, "position", 0)]
+        index = len(raw.decode("utf-8", "ignore"))
         line, col = _line_col(text[:index])
     problem = getattr(exc, "problem", None) or getattr(exc, "reason", None) or str(exc)
     context = getattr(exc, "context", None)
-    if index > 0 and text[index - 1] == "$" and text.startswith("{{", index):
+    index = min(max(index, 0), len(text))
+    if 0 < index <= len(text) and text[index - 1] == "$" and text.startswith("{{", index):
         return _unquoted_reference(file, text, index - 1, line, col - 1)
     line_text = text.split("\n")[line - 1] if line - 1 < text.count("\n") + 1 else ""
     indent = line_text[: len(line_text) - len(line_text.lstrip(" \t"))]
