@@ -34,8 +34,19 @@ schema: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/python -m mlc.diagnostics.docs > docs/diagnostics.md
 
-bench: $(STAMP)
-	$(BIN)/python bench/run_all.py
+BENCH_PY := bench/.venv/bin/python
+
+$(BENCH_PY):
+	$(PYTHON) -m venv bench/.venv
+	$(BENCH_PY) -m pip install -q --upgrade pip
+
+bench/.venv/.installed: pyproject.toml | $(BENCH_PY)
+	$(BENCH_PY) -m pip install -q -e . kfp hera
+	@touch $@
+
+bench: bench/.venv/.installed
+	$(BENCH_PY) bench/startup.py
+	$(BENCH_PY) bench/scale.py
 
 clean:
 	rm -rf $(VENV) build .mlc

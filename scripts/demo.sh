@@ -2,7 +2,8 @@
 # make demo: validate the shipped examples and show the churn DAG.
 set -eu
 cd "$(dirname "$0")/.."
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+if [ -t 1 ]; then B=$(printf '\033[1m'); N=$(printf '\033[0m'); else B=; N=; fi
+step() { printf '\n%s==> %s%s\n' "$B" "$*" "$N"; }
 
 step "mlc validate examples/minimal/mlc.yaml"
 mlc validate examples/minimal/mlc.yaml

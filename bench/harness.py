@@ -1,0 +1,48 @@
+"""Whole-process timing: medians over repeated runs, printed as a table with ratios."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_VENV = ROOT / "bench" / ".venv"
+
+
+def bench_python() -> str:
+    """The bench environment's python (mlc plus the peers), else the current one."""
+    candidate = BENCH_VENV / "bin" / "python"
+    return str(candidate) if candidate.exists() else sys.executable
+
+
+def median_seconds(cmd: list[str], runs: int = 9, cwd: str | None = None,
+                   expect: tuple[int, ...] = (0,)) -> float:
+    """Median wall time of `cmd` as a fresh process (one warm-up run first)."""
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="0")
+    first = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True)
+    if first.returncode not in expect:
+        raise SystemExit(f"{' '.join(cmd)} exited {first.returncode}:\n"
+                         f"{first.stderr.decode(errors='replace')[-2000:]}")
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, cwd=cwd, env=env, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def table(rows: list[tuple[str, float]], anchor: str | None = None) -> str:
+    """`name  median  ratio to the anchor row`."""
+    base = dict(rows).get(anchor) if anchor else None
+    width = max(len(name) for name, _ in rows)
+    out = [f"{'command'.ljust(width)}  {'median':>9}" + (f"  {'x ' + anchor:>12}" if base else "")]
+    for name, secs in rows:
+        line = f"{name.ljust(width)}  {secs:8.3f}s"
+        if base:
+            line += f"  {secs / base:11.2f}x"
+        out.append(line)
+    return "\n".join(out)
