@@ -47,6 +47,7 @@ bench/.venv/.installed: pyproject.toml | $(BENCH_PY)
 bench: bench/.venv/.installed
 	$(BENCH_PY) bench/startup.py
 	$(BENCH_PY) bench/scale.py
+	$(BENCH_PY) bench/hostile.py
 
 clean:
 	rm -rf $(VENV) build .mlc
