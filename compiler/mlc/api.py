@@ -192,3 +192,78 @@ class _Run:
     def result(self) -> ValidationResult:
         return ValidationResult(self.source, sort_diagnostics(self.diags, self.names),
                                 self.configs, self.graphs, self.names)
+
+
+@dataclass
+class CompileResult:
+    """What `compile` produced: files by relative path, and how they compare on disk."""
+
+    diagnostics: list[Diagnostic]
+    target: str
+    directory: str = ""
+    files: dict[str, bytes] = field(default_factory=dict)
+    write: object = None  # render.WriteResult
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.is_error for d in self.diagnostics)
+
+
+def compile(path: str, *, target: str, profile: str | None = None, out: str = "build",  # noqa: A001
+            kind: str = "template", mode: str = "write",
+            limits: Limits = Limits()) -> CompileResult:
+    """Validate (base 1-6, the selected configuration 1-7 for `target`), lower, render, write.
+
+    Nothing is written unless every phase passed and `mode` is "write".
+    """
+    from .lower.base import Options, load_target
+    from .plan import build_plan
+    from .render import WriteMode, apply, render_file
+
+    if target not in ("argo", "kubeflow", "stepfunctions"):
+        raise UsageError(f"unknown target '{target}' (choose from argo, kubeflow, stepfunctions)")
+    if kind not in ("template", "workflow"):
+        raise UsageError(f"unknown kind '{kind}' (template, workflow)")
+    result = validate(path, profiles=[profile] if profile else None, targets=[target],
+                      limits=limits, phase7="selected")
+    outcome = CompileResult(result.diagnostics, target)
+    if not result.ok:
+        return outcome
+    cfg, graph = result.configs[profile], result.graphs[profile]
+    plan = build_plan(cfg, graph, target)
+    lowered = load_target(target).lower(plan, cfg, Options(kind=kind))
+    source_name = os.path.basename(path)
+    files = {name: render_file(name, content, source_name)
+             for name, content in sorted(lowered.files.items())}
+    size_errors = _definition_sizes(cfg, target, lowered.files)
+    outcome.diagnostics = sort_diagnostics(result.diagnostics + lowered.diagnostics + size_errors,
+                                           result.profiles)
+    if not outcome.ok:
+        return outcome
+    directory = os.path.join(out, target)
+    outcome.directory, outcome.files = directory, files
+    from pathlib import Path
+
+    outcome.write = apply(Path(directory), files, WriteMode(mode), f"{out}/{target}".lstrip("./"))
+    return outcome
+
+
+def _definition_sizes(cfg: Config, target: str, files: dict) -> list[Diagnostic]:
+    """E405: each Argo object, pipeline.yaml and the ASL at most max_definition_bytes."""
+    from .render.bytes import dump_yaml
+    from .targets import limit
+
+    cap = limit(cfg.doc, target, "max_definition_bytes")
+    out = []
+    for name, content in sorted(files.items()):
+        docs = content if isinstance(content, list) else [content]
+        for doc in docs:
+            size = len(dump_yaml(doc).encode("utf-8")) if name.endswith(".yaml") else \
+                len(str(doc).encode("utf-8"))
+            if size > cap:
+                kind = doc.get("kind", name) if isinstance(doc, dict) else name
+                out.append(cfg.at("E405", f"[target {target}] {kind} in {name} is {size} bytes; "
+                                  f"limit {cap}", (1, 1),
+                                  hint="reduce literal lists and steps, or raise "
+                                  f"targets.{target}.limits.max_definition_bytes"))
+    return out

@@ -75,6 +75,82 @@ def validate(
 
 
 @app.command()
+def compile(  # noqa: A001 - the command is called compile
+    file: str = opt.FILE,
+    target: str = typer.Option(..., "--target", "-t", help="argo, kubeflow or stepfunctions."),
+    profile: Optional[str] = opt.PROFILE,  # noqa: UP007
+    out: str = typer.Option("build", "--out", "-o", help="Output root; mlc owns <out>/<target>/."),
+    kind: str = typer.Option("template", "--kind",
+                             help="argo: template (WorkflowTemplate [+ CronWorkflow]) or workflow "
+                                  "(adds a Workflow that runs it)."),
+    check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 if any file would "
+                                                      "be added, changed or removed."),
+    diff: bool = typer.Option(False, "--diff", help="Print a unified diff of what would change; "
+                                                    "exit like --check."),
+    stdout: bool = typer.Option(False, "--stdout", help="Print the documents instead of writing."),
+    max_file_size: str = opt.MAX_FILE_SIZE,
+) -> None:
+    """Compile FILE for a production orchestrator, deterministically (same input, same bytes).
+
+    Writes <out>/<target>/ atomically: argo/workflow.yaml, kubeflow/pipeline.yaml,
+    stepfunctions/statemachine.asl.json and template.yaml.
+
+    Examples:
+
+      mlc compile --target argo                       # ./mlc.yaml -> build/argo/workflow.yaml
+
+      mlc compile mlc.yaml --target argo --profile prod --kind workflow
+
+      mlc compile --target argo --check               # in CI: are committed outputs current?
+    """
+    from ..api import UsageError, compile as run_compile
+    from ..render import WriteMode
+    from .report import report
+
+    if sum((check, diff, stdout)) > 1:
+        raise usage_error("--check, --diff and --stdout exclude each other")
+    mode = WriteMode.from_flags(check, diff, stdout)
+    try:
+        result = run_compile(file, target=target, profile=profile, out=out, kind=kind,
+                             mode="write" if mode is WriteMode.WRITE else "check",
+                             limits=opt.limits(max_file_size))
+    except UsageError as exc:
+        raise usage_error(str(exc)) from None
+    if not result.ok:
+        raise typer.Exit(report(result.diagnostics, "text"))
+    if result.diagnostics:
+        report(result.diagnostics, "text")
+    raise typer.Exit(_compile_output(result, mode))
+
+
+def _compile_output(result, mode) -> int:
+    from ..render import WriteMode
+
+    written = result.write
+    if mode is WriteMode.STDOUT:
+        for name, data in result.files.items():
+            sys.stdout.write(data.decode("utf-8"))
+        return 0
+    if mode is WriteMode.DIFF:
+        sys.stdout.write(written.diff)
+    if mode in (WriteMode.CHECK, WriteMode.DIFF):
+        for label, names in (("missing", written.added), ("stale", written.changed),
+                             ("extra", written.removed)):
+            for name in names:
+                sys.stderr.write(f"mlc: {label}: {result.directory}/{name}\n")
+        if written.stale:
+            sys.stderr.write(f"mlc: {result.directory} is out of date; run mlc compile "
+                             f"--target {result.target}\n")
+            return 1
+        sys.stderr.write(f"mlc: {result.directory} is up to date\n")
+        return 0
+    for name, data in result.files.items():
+        state = "wrote" if written.written else "unchanged"
+        sys.stderr.write(f"mlc: {state} {result.directory}/{name} ({len(data)} bytes)\n")
+    return 0
+
+
+@app.command()
 def schema() -> None:
     """Print the JSON Schema of mlc/v1 (for editors and other tools).
 

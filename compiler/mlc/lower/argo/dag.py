@@ -1,0 +1,257 @@
+"""DAGs: the main DAG, each step's fan-out and per-item DAGs, child Workflows (SPEC 6.4, 10).
+
+Field reference: https://argo-workflows.readthedocs.io/en/latest/fields/#dagtemplate and
+https://argo-workflows.readthedocs.io/en/latest/fields/#dagtask
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from ...plan import StepPlan
+from .steps import (
+    cache_key_template,
+    container_template,
+    gate_template,
+    inputs_block,
+    items_template,
+    promote_template,
+    select_template,
+)
+from .syntax import gen, k8s, tag
+
+ITEM_PARAMS = ("item-key", "item-json")
+
+
+def task(name: str, template: str, args: dict[str, str] | None = None,
+         depends: list[str] | None = None, **extra: Any) -> dict:
+    """A DAG task, keys in a stable order: name, template, depends, arguments, the rest."""
+    entry: dict = {"name": name, "template": template}
+    if depends:
+        entry["depends"] = " && ".join(dict.fromkeys(depends))
+    if args:
+        entry["arguments"] = {"parameters": [{"name": k, "value": args[k]} for k in sorted(args)]}
+    entry.update(extra)
+    return entry
+
+
+def passthrough(needed: set[str], overrides: dict[str, str] | None = None) -> dict[str, str]:
+    """Arguments that forward the caller's own inputs, except those given in `overrides`."""
+    overrides = overrides or {}
+    return {n: overrides.get(n, tag(n)) for n in needed}
+
+
+def item_args(step: StepPlan, needed: set[str], source: str = "item") -> dict[str, str]:
+    """Arguments taken from a withParam item (runtime/items.py's flat entries)."""
+    out: dict[str, str] = {}
+    for n in needed:
+        if n == "item-key":
+            out[n] = "{{" + source + ".key}}"
+        elif n == "item-json":
+            out[n] = "{{" + source + ".json}}"
+        elif n.startswith("f-"):
+            out[n] = "{{" + source + ".v_" + n[2:] + "}}"
+        elif n.startswith("fj-"):
+            out[n] = "{{" + source + ".j_" + n[3:] + "}}"
+    return out
+
+
+def trial_args(needed: set[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for n in needed:
+        if n == "trial":
+            out[n] = "{{item.index}}"
+        elif n == "trial-json":
+            out[n] = "{{item.json}}"
+        elif n.startswith("t-"):
+            out[n] = "{{item.v_" + n[2:] + "}}"
+        elif n.startswith("tj-"):
+            out[n] = "{{item.j_" + n[3:] + "}}"
+    return out
+
+
+def is_item_param(n: str) -> bool:
+    return n in ITEM_PARAMS or n.startswith(("f-", "fj-"))
+
+
+def is_trial_param(n: str) -> bool:
+    return n in ("trial", "trial-json") or n.startswith(("t-", "tj-"))
+
+
+class StepDAG:
+    """All templates of one step, and the main-DAG tasks that run it."""
+
+    def __init__(self, ctx: Any, step: StepPlan) -> None:
+        self.ctx = ctx
+        self.step = step
+        self.templates: list[dict] = []
+
+    def add(self, built: tuple[dict, set[str]]) -> set[str]:
+        template, needed = built
+        self.templates.append(template)
+        return needed
+
+    def build(self) -> tuple[list[dict], list[dict]]:
+        """(templates, main DAG tasks)."""
+        step, ctx = self.step, self.ctx
+        name = k8s(step.name)
+        pre = ["mlc-run"] + [ctx.task_name(u) for u in step.upstream]
+        tasks: list[dict] = []
+        if step.foreach or step.sweep:
+            group = ctx.items_group(step.name)
+            owner = group[0]
+            if owner is step:
+                items_needed = self.add(items_template(ctx, group))
+                deps = ["mlc-run"] + [ctx.task_name(u) for u in owner.upstream
+                                      if u in ctx.list_sources(owner)]
+                tasks.append(task(gen(step.name, "items"), gen(step.name, "items"),
+                                  ctx.main_args(items_needed, step), deps))
+            pre = pre + [gen(owner.name, "items")]
+        keyed = step.cache and bool(step.artifacts)
+        if step.foreach and step.type == "evaluate" and not (step.sweep or keyed) and \
+                step.name not in ctx.split:
+            return self.templates, tasks + [self.evaluate_fanout(pre)]
+        complex_unit = step.sweep or step.type == "evaluate" or keyed
+        if complex_unit:
+            needed, unit = self.item_dag(), gen(step.name, "item")
+        else:
+            needed, unit = self.add(container_template(ctx, step)), name
+        if not step.foreach:
+            tasks.append(task(name, unit, ctx.main_args(needed, step), pre))
+        elif step.name in ctx.split:
+            self.launch(needed, unit)
+            outer = {n for n in needed if not is_item_param(n)}
+            tasks.append(task(name, gen(step.name, "launch"),
+                              ctx.main_args(outer, step) | item_args(step, needed),
+                              pre, withParam=_items_of(ctx, step)))
+        else:
+            fan_needed = self.fanout(needed, unit)
+            tasks.append(task(name, gen(step.name, "fanout"), ctx.main_args(fan_needed, step),
+                              pre))
+        return self.templates, tasks
+
+    # -- per item -------------------------------------------------------------------------
+    def item_dag(self) -> set[str]:
+        """`<step>--item`: cache key, the run (or trials, select, promote), the gate."""
+        step, ctx = self.step, self.ctx
+        tasks, needed, outputs = [], set(), {}
+        key_dep: list[str] = []
+        if step.cache and step.artifacts:
+            key_needed = self.add(cache_key_template(ctx, step))
+            tasks.append(task("key", gen(step.name, "key"), passthrough(key_needed)))
+            needed |= key_needed
+            key_dep = ["key"]
+        inner = {"cache-key": "{{tasks.key.outputs.parameters.key}}"} if key_dep else {}
+        if step.sweep:
+            run_needed = self.add(container_template(ctx, step, trial=True))
+            args = passthrough({n for n in run_needed if not is_trial_param(n)}, inner)
+            args |= trial_args(run_needed)
+            tasks.append(task("trial", k8s(step.name), args, key_dep,
+                              withParam=tag("trials")))
+            needed |= {n for n in run_needed if not is_trial_param(n) and n != "cache-key"}
+            needed.add("trials")
+            sel_needed = self.add(select_template(ctx, step))
+            tasks.append(task("select", gen(step.name, "select"), {
+                "results": "{{tasks.trial.outputs.parameters}}", "trials": tag("trials")},
+                ["trial"]))
+            promote_needed = self.add(promote_template(ctx, step))
+            sel = "{{tasks.select.outputs.parameters.%s}}"
+            tasks.append(task("promote", gen(step.name, "promote"), passthrough(
+                promote_needed, {"best": sel % "best", "best-params": sel % "best_params",
+                                 "trials-summary": sel % "trials"}), ["select"]))
+            needed |= promote_needed - {"best", "best-params", "trials-summary"}
+            needed |= sel_needed - {"results"}
+            source = "promote"
+        else:
+            run_needed = self.add(container_template(ctx, step))
+            tasks.append(task("run", k8s(step.name), passthrough(run_needed, inner), key_dep))
+            needed |= run_needed - {"cache-key"}
+            source = "run"
+        for out in step.outputs:
+            if not out.artifact and not step.foreach:
+                outputs[out.name] = "{{tasks.%s.outputs.parameters.%s}}" % (source, out.name)
+        if step.type == "evaluate":
+            gate_needed = self.add(gate_template(ctx, step))
+            tasks.append(task("gate", gen(step.name, "gate"), passthrough(gate_needed),
+                              [source]))
+            needed |= gate_needed
+            outputs["passed"] = "{{tasks.gate.outputs.parameters.passed}}"
+        template: dict = {"name": gen(step.name, "item")}
+        if needed:
+            template["inputs"] = inputs_block(needed)
+        if outputs:
+            template["outputs"] = {"parameters": [
+                {"name": k, "valueFrom": {"parameter": v}} for k, v in sorted(outputs.items())]}
+        if step.sweep and step.max_parallel:
+            template["parallelism"] = step.max_parallel
+        template["dag"] = {"tasks": tasks}
+        self.templates.append(template)
+        return needed
+
+    def evaluate_fanout(self, pre: list[str]) -> dict:
+        """A foreach evaluate step: the container, then the gate, over the items."""
+        step, ctx = self.step, self.ctx
+        run_needed = self.add(container_template(ctx, step))
+        gate_needed = self.add(gate_template(ctx, step))
+        outer = {n for n in run_needed | gate_needed if not is_item_param(n)}
+        loop = tag("items")
+        tasks = [task("item", k8s(step.name), passthrough(
+                      {n for n in run_needed if not is_item_param(n)}) | item_args(step, run_needed),
+                      withParam=loop),
+                 task("gate", gen(step.name, "gate"), passthrough(
+                     {n for n in gate_needed if not is_item_param(n)}) | item_args(step, gate_needed),
+                      ["item"], withParam=loop)]
+        needed = outer | {"items"}
+        template: dict = {"name": gen(step.name, "fanout"), "inputs": inputs_block(needed)}
+        if step.max_parallel:
+            template["parallelism"] = step.max_parallel
+        template["dag"] = {"tasks": tasks}
+        self.templates.append(template)
+        return task(k8s(step.name), gen(step.name, "fanout"), ctx.main_args(needed, step), pre)
+
+    def fanout(self, item_needed: set[str], unit: str) -> set[str]:
+        """`<step>--fanout`: the unit once per item, at most max_parallel at once."""
+        step = self.step
+        outer = {n for n in item_needed if not is_item_param(n)}
+        args = passthrough(outer) | item_args(step, item_needed)
+        inner = task("item", unit, args, withParam=tag("items"))
+        needed = outer | {"items"}
+        template: dict = {"name": gen(step.name, "fanout"), "inputs": inputs_block(needed)}
+        if step.max_parallel:
+            template["parallelism"] = step.max_parallel
+        template["dag"] = {"tasks": [inner]}
+        self.templates.append(template)
+        return needed
+
+    def launch(self, item_needed: set[str], unit: str) -> set[str]:
+        """`<step>--launch`: one child Workflow per item, from the same WorkflowTemplate
+        (SPEC 10); the child's entrypoint is the step's unit of work for one item."""
+        ctx, step = self.ctx, self.step
+        params = ",".join('{"name":%s,"value":{{=toJson(inputs.parameters[%s])}}}'
+                          % (json.dumps(n), "'" + n + "'") for n in sorted(item_needed))
+        meta = ctx.metadata_json(extra_labels={"mlc.dev/step": step.name})
+        spec = {"workflowTemplateRef": {"name": ctx.plan.base_name}, "entrypoint": unit}
+        if step.max_parallel:
+            spec["parallelism"] = step.max_parallel
+        spec_json = json.dumps(spec, separators=(",", ":"))[:-1]
+        manifest = ('{"apiVersion":"argoproj.io/v1alpha1","kind":"Workflow","metadata":'
+                    '{"generateName":%s,%s},"spec":%s,"arguments":{"parameters":[%s]}}}'
+                    % (json.dumps(f"{ctx.plan.base_name}-{k8s(step.name)}-"), meta, spec_json,
+                       params))
+        template = {"name": gen(step.name, "launch"), "inputs": inputs_block(item_needed),
+                    "resource": {"action": "create", "setOwnerReference": True,
+                                 "successCondition": "status.phase == Succeeded",
+                                 "failureCondition": "status.phase in (Failed, Error)",
+                                 "manifest": manifest}}
+        self.templates.append(template)
+        return item_needed
+
+
+def _items_of(ctx: Any, step: StepPlan) -> str:
+    return "{{tasks.%s.outputs.parameters.items}}" % gen(ctx.items_group(step.name)[0].name,
+                                                          "items")
+
+
+ArgResolver = Callable[[set[str], StepPlan], dict[str, str]]

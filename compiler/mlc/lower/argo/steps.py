@@ -1,0 +1,388 @@
+"""Templates of one step: its container, and the generated scripts that serve it.
+
+Field reference: https://argo-workflows.readthedocs.io/en/latest/fields/#template
+Each builder returns `(template, needed)`: the template dict and the input parameters it reads,
+so callers can declare and pass exactly those.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from ...plan import ArtifactInput, StepPlan
+from ...plan.values import canonical
+from ...runtime import compact_source
+from ...render import Flow
+from .syntax import (
+    CONFIG_PATH,
+    INPUTS_DIR,
+    OUTPUTS_DIR,
+    RUN,
+    SCRIPT_OUT,
+    SECRETS_DIR,
+    config_json,
+    gen,
+    k8s,
+    output_key,
+    render_text,
+    tag,
+    text_params,
+)
+
+GENERATED_PARAMS = ("run-id",)
+
+ARCHIVE_NONE = Flow({"none": {}})  # upload directories as they are, not as .tgz
+
+
+def inputs_block(parameters: set[str], artifacts: list[dict] | None = None) -> dict:
+    """`inputs:` with parameters in a stable order (https://argo-workflows.readthedocs.io/en/latest/fields/#inputs)."""
+    out: dict = {}
+    if parameters:
+        out["parameters"] = [{"name": n} for n in sorted(parameters)]
+    if artifacts:
+        out["artifacts"] = artifacts
+    return out
+
+
+def script_source(module: str) -> str:
+    """A runtime module's source, compacted (the file in mlc/runtime documents it)."""
+    return compact_source(module)
+
+
+def script_template(ctx: Any, name: str, module: str, env: list[dict], *,
+                    parameters: set[str], outputs: list[str] = (), artifacts_in: list[dict] = (),
+                    artifacts_out: list[dict] = ()) -> dict:
+    """A generated task: inline standard-library Python on runtime_image
+    (https://argo-workflows.readthedocs.io/en/latest/fields/#scripttemplate)."""
+    template: dict = {"name": name}
+    inputs = inputs_block(parameters, list(artifacts_in))
+    if inputs:
+        template["inputs"] = inputs
+    out: dict = {}
+    if outputs:
+        out["parameters"] = [{"name": o, "valueFrom": {"path": f"{SCRIPT_OUT}/{o}"}}
+                             for o in outputs]
+    if artifacts_out:
+        out["artifacts"] = list(artifacts_out)
+    if out:
+        template["outputs"] = out
+    template["script"] = {"image": ctx.runtime_image, "command": ["python"],
+                          "env": sorted(env, key=lambda e: e["name"]),
+                          "source": script_source(module)}
+    return template
+
+
+def env_value(name: str, value: str) -> dict:
+    return {"name": name, "value": value}
+
+
+# --- the step's own container -----------------------------------------------------------------
+
+def artifact_key(ctx: Any, art: ArtifactInput) -> str:
+    """Where a producer wrote what this input reads: one item (zip), all (fanin) or one value."""
+    key = f"{RUN}/{art.producer}/{art.output}"
+    if art.mode == "zip":
+        key += "/" + tag("item-key")
+    return key
+
+
+def input_artifact(ctx: Any, art: ArtifactInput) -> dict:
+    """https://argo-workflows.readthedocs.io/en/latest/fields/#artifact"""
+    entry = {"name": "in-" + art.name.replace("/", "-").replace("_", "-"),
+             "path": f"{INPUTS_DIR}/{art.name}"}
+    entry.update(ctx.store.location(artifact_key(ctx, art)))
+    return entry
+
+
+def container_template(ctx: Any, step: StepPlan, *, trial: bool = False) -> tuple[dict, set[str]]:
+    """The step's container (https://argo-workflows.readthedocs.io/en/latest/fields/#container)."""
+    needed: set[str] = set()
+    env = [env_value("MLC_STEP_CONFIG", CONFIG_PATH)]
+    for var in step.env:
+        if var.secret is not None:
+            env.append({"name": var.name, "valueFrom": {"secretKeyRef": {
+                "name": var.secret[0], "key": var.secret[1]}}})
+        else:
+            env.append(env_value(var.name, render_text(var.value)))
+            needed |= text_params(var.value)
+    env.sort(key=lambda e: e["name"])
+    container: dict = {"image": step.image}
+    if step.shell is not None:
+        container["command"] = ["/bin/sh", "-c"]
+        container["args"] = [render_text(step.shell)]
+    else:
+        container["command"] = [render_text(a) for a in step.argv]
+        for a in step.argv:
+            needed |= text_params(a)
+    container["env"] = env
+    resources = ctx.resources(step.resources)
+    if resources:
+        container["resources"] = resources
+    config, config_needs = config_json(step.config, ctx.value_types)
+    needed |= config_needs
+    artifacts = [{"name": "mlc-config", "path": CONFIG_PATH, "raw": {"data": config}}]
+    artifacts += [input_artifact(ctx, a) for a in step.artifacts]
+    if step.foreach or any(a.mode == "zip" for a in step.artifacts):
+        needed.add("item-key")
+    needed.add("run-id")
+    mounts, volumes = _mounts(step)
+    container["volumeMounts"] = mounts
+    template: dict = {"name": k8s(step.name)}
+    outputs = _outputs(ctx, step, trial)
+    if trial:
+        needed |= {"trial"}
+    template["inputs"] = inputs_block(needed, artifacts)
+    if outputs:
+        template["outputs"] = outputs
+    placement = ctx.node_selector(step.resources)
+    if placement:
+        template["nodeSelector"] = placement
+    template["container"] = container
+    template["volumes"] = volumes
+    needed |= _policies(ctx, template, step, trial)
+    return template, needed
+
+
+def _outputs(ctx: Any, step: StepPlan, trial: bool) -> dict:
+    """Artifacts under the store; values as parameters when the step has one of each."""
+    artifacts, parameters = [], []
+    item = step.foreach
+    for out in step.outputs:
+        if out.by_mlc:
+            continue  # written by the gate or the promote task
+        if out.artifact or item or trial:
+            entry = {"name": "out-" + out.name.replace("_", "-"),
+                     "path": f"{OUTPUTS_DIR}/{out.name}", "archive": ARCHIVE_NONE}
+            entry.update(ctx.store.location(output_key(step.name, out.name, item, trial)))
+            artifacts.append(entry)
+        if not out.artifact and not item and not trial:
+            parameters.append({"name": out.name, "valueFrom": {"path": f"{OUTPUTS_DIR}/{out.name}"}})
+    if trial:
+        metrics = next(o.name for o in step.outputs if o.type == "metrics")
+        parameters.append({"name": "metrics", "valueFrom": {"path": f"{OUTPUTS_DIR}/{metrics}"}})
+        parameters.append({"name": "index", "value": tag("trial")})
+    out: dict = {}
+    if parameters:
+        out["parameters"] = parameters
+    if artifacts:
+        out["artifacts"] = artifacts
+    return out
+
+
+def _mounts(step: StepPlan) -> tuple[list[dict], list[dict]]:
+    """emptyDir volumes so that /mlc/outputs and every directory output exist before the
+    command runs (SPEC 6.1), and secret volumes for source credentials (SPEC 6.8)."""
+    mounts = [{"name": "mlc-outputs", "mountPath": OUTPUTS_DIR}]
+    volumes = [{"name": "mlc-outputs", "emptyDir": {}}]
+    for out in step.outputs:
+        if out.directory and not out.by_mlc:
+            vol = "out-" + out.name.replace("_", "-")
+            mounts.append({"name": vol, "mountPath": f"{OUTPUTS_DIR}/{out.name}"})
+            volumes.append({"name": vol, "emptyDir": {}})
+    for mount in step.secret_mounts:
+        vol = "secret-" + mount.secret.replace("_", "-")
+        mounts.append({"name": vol, "mountPath": f"{SECRETS_DIR}/{mount.secret}",
+                       "readOnly": True})
+        volumes.append({"name": vol, "secret": {"secretName": mount.store}})
+    return mounts, volumes
+
+
+def _policies(ctx: Any, template: dict, step: StepPlan, trial: bool) -> set[str]:
+    """retryStrategy, activeDeadlineSeconds, memoize (SPEC 6.7); the parameters they read."""
+    extra: set[str] = set()
+    if step.retry is not None:
+        template["retryStrategy"] = ctx.retry_strategy(step.retry)
+    if step.timeout_s is not None:
+        template["activeDeadlineSeconds"] = str(step.timeout_s)
+    if step.cache:
+        if step.artifacts:
+            key, extra = tag("cache-key"), {"cache-key"}
+        else:
+            key, extra = expression_key(step)
+        key += "-" + tag("trial") if trial else ""
+        template["memoize"] = {"key": key, "maxAge": ctx.max_age(step.cache_max_age_s),
+                               "cache": {"configMap": {"name": ctx.cache_config_map}}}
+        template["inputs"]["parameters"] = [{"name": n} for n in sorted(
+            {p["name"] for p in template["inputs"].get("parameters", [])} | extra)]
+    return extra
+
+
+def static_digest(step: StepPlan) -> str:
+    """sha256 of the static part of the SPEC 6.7 key (and the sweep's trials)."""
+    static = json.dumps({"static": step.cache_material, "trials": step.trials},
+                        sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(static.encode("utf-8")).hexdigest()
+
+
+def expression_key(step: StepPlan) -> tuple[str, set[str]]:
+    """A memoize key computed by Argo for a step that reads no artifacts: the static digest
+    and the JSON of its params and item, hashed."""
+    names = ["pj-" + p for p in step.params] + (["item-json"] if step.foreach else [])
+    parts = ", ".join("inputs.parameters['" + n + "']" for n in names)
+    return ("{{=sprig.sha256sum('" + static_digest(step) + "' + toJson([" + parts + "]))}}",
+            set(names))
+
+
+# --- generated scripts of a step -------------------------------------------------------------
+
+def items_template(ctx: Any, group: list[StepPlan]) -> tuple[dict, set[str]]:
+    """Items of the steps sharing one set of foreach dimensions, their sweeps' trials and
+    index.json files (runtime/items.py). Literal lists and trial values travel as env values."""
+    owner = group[0]
+    needed = {"run-id"}
+    dims, env = [], []
+    for d in owner.dims:
+        entry: dict = {"name": d.name, "bound": d.bound}
+        if d.only is not None:
+            entry["only"] = list(d.only)
+        if d.source == "literal":
+            entry["values"] = list(d.values)
+        else:
+            var = "MLC_LIST_" + d.name.upper()
+            entry["env"] = var
+            param = "pj-" + d.ref if d.source == "param" else "list-" + d.name.replace("_", "-")
+            needed.add(param)
+            env.append(env_value(var, tag(param)))
+        dims.append(entry)
+    env.append(env_value("MLC_DIMS", json.dumps(dims, separators=(",", ":"), ensure_ascii=False)))
+    sweeps = {k8s(s.name): ({"grid": s.grid} if s.grid is not None else {"trials": list(s.trials)})
+              for s in group if s.sweep}
+    if sweeps:
+        env.append(env_value("MLC_SWEEPS", json.dumps(sweeps, separators=(",", ":"),
+                                                      ensure_ascii=False)))
+    artifacts, dirs = [], []
+    for step in group:
+        for o in ctx.index_outputs(step.name):
+            dirs.append(f"{step.name}/{o}")
+            entry = {"name": f"index-{k8s(step.name)}-{o.replace('_', '-')}",
+                     "path": f"{SCRIPT_OUT}/{step.name}/{o}/index.json", "archive": ARCHIVE_NONE}
+            entry.update(ctx.store.location(f"{RUN}/{step.name}/{o}/index.json"))
+            artifacts.append(entry)
+    if dirs:
+        env.append(env_value("MLC_INDEX_DIRS", json.dumps(dirs)))
+    outputs = ["items"] + ["trials-" + name for name in sweeps]
+    template = script_template(ctx, gen(owner.name, "items"), "items", env, parameters=needed,
+                               outputs=outputs, artifacts_out=artifacts)
+    return template, needed
+
+
+def cache_key_template(ctx: Any, step: StepPlan) -> tuple[dict, set[str]]:
+    """The SPEC 6.7 key, hashing the input artifacts' content (runtime/cachekey.py)."""
+    needed = {"run-id"}
+    dynamic: dict = {"params": {p: "@" + tag("pj-" + p) for p in step.params}}
+    needed |= {"pj-" + p for p in step.params}
+    if step.foreach:
+        dynamic["item"] = "@" + tag("item-json")
+        needed |= {"item-json", "item-key"}
+    if any(a.mode == "zip" for a in step.artifacts):
+        needed.add("item-key")
+    digest = static_digest(step)  # the same key, in fewer bytes
+    dyn = "{" + ",".join(json.dumps(k) + ":" + _dyn(v) for k, v in dynamic.items()) + "}"
+    env = [env_value("MLC_CACHE", '{"static":"' + digest + '","dynamic":' + dyn + "}"),
+           env_value("MLC_CACHE_INPUTS", json.dumps(
+               {a.name: f"{INPUTS_DIR}/{a.name}" for a in step.artifacts}, sort_keys=True))]
+    artifacts = [input_artifact(ctx, a) for a in step.artifacts]
+    template = script_template(ctx, gen(step.name, "key"), "cachekey", env, parameters=needed,
+                               outputs=["key"], artifacts_in=artifacts)
+    return template, needed
+
+
+def _dyn(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ",".join(json.dumps(k) + ":" + _dyn(v) for k, v in value.items()) + "}"
+    return value[1:]  # "@{{tag}}": the tag's text is JSON already
+
+
+def gate_template(ctx: Any, step: StepPlan) -> tuple[dict, set[str]]:
+    """The gate check of an evaluate step (runtime/gates.py, SPEC 6.5)."""
+    needed = {"run-id"}
+    gates = []
+    for g in step.gates:
+        entry = {}
+        for k, v in g.items():
+            if hasattr(v, "kind"):  # a param slot
+                needed.add("pj-" + v.name)
+                entry[k] = "@" + tag("pj-" + v.name)
+            else:
+                entry[k] = v
+        gates.append(entry)
+    evaluate = step.config["evaluate"]
+    spec = {"datasets": sorted(evaluate["datasets"]), "metrics": evaluate["metrics"]}
+    gates_json = "[" + ",".join("{" + ",".join(
+        json.dumps(k) + ":" + (v[1:] if isinstance(v, str) and v.startswith("@{{") else
+                               json.dumps(v)) for k, v in g.items()) + "}" for g in gates) + "]"
+    spec_json = json.dumps(spec, separators=(",", ":"))[:-1] + ',"gates":' + gates_json + "}"
+    item = step.foreach
+    metrics_key = f"{RUN}/{step.name}/metrics" + ("/" + tag("item-key") if item else "")
+    if item:
+        needed.add("item-key")
+    metrics_in = {"name": "metrics", "path": "/mlc/inputs/metrics"}
+    metrics_in.update(ctx.store.location(metrics_key))
+    outs = []
+    for name in ("gates.json", "passed"):
+        entry = {"name": name.replace(".", "-"), "path": f"{SCRIPT_OUT}/{name}",
+                 "archive": ARCHIVE_NONE}
+        key = f"{RUN}/{step.name}/{'gates' if name == 'gates.json' else 'passed'}"
+        key += ("/" + tag("item-key") if item else "") + ("/gates.json" if name == "gates.json"
+                                                           else "")
+        entry.update(ctx.store.location(key))
+        outs.append(entry)
+    env = [env_value("MLC_GATES", spec_json),
+           env_value("MLC_METRICS_PATH", "/mlc/inputs/metrics"),
+           env_value("MLC_CONSUMED", "true" if step.consumed_by_deploy else "false")]
+    template = script_template(ctx, gen(step.name, "gate"), "gates", env, parameters=needed,
+                               outputs=["passed"], artifacts_in=[metrics_in],
+                               artifacts_out=outs)
+    return template, needed
+
+
+def promote_template(ctx: Any, step: StepPlan) -> tuple[dict, set[str]]:
+    """Copy the best trial's outputs to the item's outputs (runtime/promote.py)."""
+    item = step.foreach
+    needed = {"run-id", "best", "best-params", "trials-summary"} | ({"item-key"} if item else set())
+    pairs, arts_in, arts_out, params_out = [], [], [], []
+    for out in step.outputs:
+        if out.name == "passed":
+            continue
+        if out.by_mlc:
+            src = None
+        else:
+            src = f"/mlc/best/{out.name}"
+            entry = {"name": "best-" + out.name.replace("_", "-"), "path": src}
+            key = f"{RUN}/{step.name}/trials/" + (tag("item-key") + "/" if item else "") + \
+                "trial=" + tag("best") + "/" + out.name
+            entry.update(ctx.store.location(key))
+            arts_in.append(entry)
+        dst = f"{SCRIPT_OUT}/{out.name}"
+        if src:
+            pairs.append({"src": src, "dst": dst})
+        art = {"name": "out-" + out.name.replace("_", "-"), "path": dst, "archive": ARCHIVE_NONE}
+        art.update(ctx.store.location(output_key(step.name, out.name, item)))
+        arts_out.append(art)
+        if not out.artifact and not item:
+            params_out.append(out.name)
+    env = [env_value("MLC_PROMOTE", json.dumps(pairs, separators=(",", ":"))),
+           env_value("MLC_BEST_PARAMS", tag("best-params")),
+           env_value("MLC_TRIALS_SUMMARY", tag("trials-summary")),
+           env_value("MLC_BEST_PARAMS_PATH", f"{SCRIPT_OUT}/best_params"),
+           env_value("MLC_TRIALS_PATH", f"{SCRIPT_OUT}/trials")]
+    template = script_template(ctx, gen(step.name, "promote"), "promote", env, parameters=needed,
+                               outputs=params_out, artifacts_in=arts_in, artifacts_out=arts_out)
+    return template, needed
+
+
+def select_template(ctx: Any, step: StepPlan) -> tuple[dict, set[str]]:
+    """Best trial (runtime/select.py); results are the trials' aggregated outputs."""
+    needed = {"results", "trials"}
+    metric, goal = step.objective
+    env = [env_value("MLC_RESULTS", tag("results")), env_value("MLC_TRIALS", tag("trials")),
+           env_value("MLC_OBJECTIVE", json.dumps({"primary_metric": metric, "goal": goal}))]
+    template = script_template(ctx, gen(step.name, "select"), "select", env, parameters=needed,
+                               outputs=["best", "best_params", "trials"])
+    return template, needed
+
+
+def literal_text(value: Any) -> str:
+    return canonical(value)

@@ -1,0 +1,124 @@
+"""Canonical text (SPEC 5.3), config JSON with run-time slots, and env variable names."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .model import PathSlot, Slot, Text
+
+
+def canonical(value: Any) -> str:
+    """SPEC 5.3: strings as is; integers decimal; numbers the shortest round-trip JSON number;
+    booleans true/false; lists compact JSON."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return json.dumps(value)
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def value_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, list):
+        return "list"
+    return "string"
+
+
+@dataclass(frozen=True, slots=True)
+class StrText:
+    """In a config template: a JSON string whose content is a Text (literal and slots)."""
+
+    text: Text
+
+
+ENV_PREFIX = {"param": "PARAM", "foreach": "FOREACH", "trial": "TRIAL", "run": "RUN",
+              "input": "INPUT", "output": "OUTPUT"}
+
+
+def env_name(kind: str, name: str) -> str:
+    return f"MLC_{ENV_PREFIX[kind]}_{name.upper()}"
+
+
+def render_json(node: Any, raw: Callable[[Slot], str], escaped: Callable[[Slot], str],
+                path: Callable[[PathSlot], str]) -> str:
+    """Serialise a config template: slots become target syntax.
+
+    `raw(slot)` renders a slot that stands for a whole JSON value; `escaped(slot)` renders a slot
+    inside a JSON string (its text, JSON-escaped, without quotes). `{{` never appears in the
+    literal JSON (string contents have their `{` escaped as `\\u007b` when doubled), so target
+    template engines see only the tags the renderers insert.
+    """
+    if isinstance(node, Slot):
+        return raw(node)
+    if isinstance(node, PathSlot):
+        return json.dumps(path(node))
+    if isinstance(node, StrText):
+        parts = []
+        for piece in node.text:
+            if isinstance(piece, Slot):
+                parts.append(escaped(piece))
+            elif isinstance(piece, PathSlot):
+                parts.append(_escape(path(piece)))
+            else:
+                parts.append(_escape(piece))
+        return '"' + "".join(parts) + '"'
+    if isinstance(node, dict):
+        inner = ",".join(json.dumps(str(k)) + ":" + render_json(v, raw, escaped, path)
+                         for k, v in node.items())
+        return "{" + inner + "}"
+    if isinstance(node, (list, tuple)):
+        return "[" + ",".join(render_json(v, raw, escaped, path) for v in node) + "]"
+    return _safe(json.dumps(node, ensure_ascii=False))
+
+
+def _escape(text: str) -> str:
+    return _safe(json.dumps(text, ensure_ascii=False)[1:-1])
+
+
+def _safe(text: str) -> str:
+    """No `{{` in literal JSON: template engines (Argo) would read it as a tag."""
+    return text.replace("{{", "{\\u007b")
+
+
+def resolve_json(node: Any, values: Callable[[Slot], Any], path: Callable[[PathSlot], str]) -> Any:
+    """The config with actual values (for `mlc run`)."""
+    if isinstance(node, Slot):
+        return values(node)
+    if isinstance(node, PathSlot):
+        return path(node)
+    if isinstance(node, StrText):
+        return "".join(canonical(values(p)) if isinstance(p, Slot) else
+                       path(p) if isinstance(p, PathSlot) else p for p in node.text)
+    if isinstance(node, dict):
+        return {k: resolve_json(v, values, path) for k, v in node.items()}
+    if isinstance(node, (list, tuple)):
+        return [resolve_json(v, values, path) for v in node]
+    return node
+
+
+def k8s_resources(res: dict) -> dict:
+    """Kubernetes resources of SPEC 7 `resources`: cpu and memory requested, memory and GPUs
+    limited (https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/)."""
+    requests, limits = {}, {}
+    if res.get("cpu") is not None:
+        requests["cpu"] = str(res["cpu"])
+    if res.get("memory") is not None:
+        requests["memory"] = limits["memory"] = str(res["memory"])
+    if res.get("gpu"):
+        limits["nvidia.com/gpu"] = str(res["gpu"])
+    out = {}
+    if requests:
+        out["requests"] = requests
+    if limits:
+        out["limits"] = limits
+    return out

@@ -1,0 +1,49 @@
+"""The cache key of SPEC 6.7: sha256 of a canonical encoding of everything a task depends on,
+including the content of its input artifacts. Standard library only.
+
+As a script: MLC_CACHE (JSON: the static material and the dynamic values) and MLC_CACHE_INPUTS
+(JSON {name: path}); writes `key` under MLC_OUT.
+"""
+
+import hashlib
+import json
+import os
+
+
+def tree_digest(path):
+    """sha256 over sorted relative paths and file contents (a file: its bytes)."""
+    digest = hashlib.sha256()
+    if os.path.isfile(path):
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+        return digest.hexdigest()
+    for root, dirs, files in os.walk(path):
+        dirs.sort()
+        for name in sorted(files):
+            full = os.path.join(root, name)
+            rel = os.path.relpath(full, path).replace(os.sep, "/")
+            digest.update(rel.encode("utf-8") + b"\0" + tree_digest(full).encode() + b"\n")
+    return digest.hexdigest()
+
+
+def cache_key(material, inputs):
+    """material: JSON-able; inputs: {name: path}."""
+    hashes = {name: tree_digest(path) for name, path in sorted(inputs.items())}
+    blob = json.dumps({"material": material, "inputs": hashes}, sort_keys=True,
+                      separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def main():
+    out = os.environ.get("MLC_OUT", "/tmp/mlc")
+    os.makedirs(out, exist_ok=True)
+    key = cache_key(json.loads(os.environ["MLC_CACHE"]),
+                    json.loads(os.environ.get("MLC_CACHE_INPUTS", "{}")))
+    with open(os.path.join(out, "key"), "w", encoding="utf-8") as fh:
+        fh.write(key)
+    print(key)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""Promote the best trial's outputs to the item's outputs (SPEC 6.4). Standard library only.
+
+As a script: MLC_PROMOTE (JSON list of {"src", "dst"}), MLC_BEST_PARAMS and MLC_TRIALS_SUMMARY
+(JSON), MLC_BEST_PARAMS_PATH and MLC_TRIALS_PATH (where to write them).
+"""
+
+import json
+import os
+import shutil
+
+
+def promote(pairs):
+    for pair in pairs:
+        src, dst = pair["src"], pair["dst"]
+        os.makedirs(os.path.dirname(dst) or ".", exist_ok=True)
+        if os.path.isdir(src):
+            shutil.copytree(src, dst, dirs_exist_ok=True)
+        else:
+            shutil.copyfile(src, dst)
+
+
+def main():
+    promote(json.loads(os.environ["MLC_PROMOTE"]))
+    for env, path_env in (("MLC_BEST_PARAMS", "MLC_BEST_PARAMS_PATH"),
+                          ("MLC_TRIALS_SUMMARY", "MLC_TRIALS_PATH")):
+        path = os.environ.get(path_env)
+        if path:
+            os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(os.environ[env])
+
+
+if __name__ == "__main__":
+    main()

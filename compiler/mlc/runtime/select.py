@@ -1,0 +1,55 @@
+"""Select the best trial of a sweep (SPEC 6.4). Standard library only.
+
+As a script: MLC_RESULTS (JSON list of {"index", "metrics"} where metrics is JSON text, as
+Argo aggregates output parameters), MLC_TRIALS (the flattened trial list), MLC_OBJECTIVE
+({"primary_metric", "goal"}). Writes best, best_params and trials under MLC_OUT.
+"""
+
+import json
+import math
+import os
+import sys
+
+
+def select(results, objective):
+    """(best index, trials summary). Ties go to the lowest index."""
+    metric, goal = objective["primary_metric"], objective["goal"]
+    summary, best = [], None
+    for entry in sorted(results, key=lambda r: int(r["index"])):
+        index = int(entry["index"])
+        metrics = entry["metrics"]
+        if isinstance(metrics, str):
+            metrics = json.loads(metrics)
+        value = metrics.get(metric) if isinstance(metrics, dict) else None
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+            raise ValueError(f"trial {index}: metrics lack a finite {metric!r} (got {value!r})")
+        summary.append({"index": index, "values": entry.get("values"), "metrics": metrics})
+        better = best is None or (value > best[1] if goal == "maximize" else value < best[1])
+        if better:
+            best = (index, value)
+    if best is None:
+        raise ValueError("no trials")
+    return best[0], summary
+
+
+def main():
+    out = os.environ.get("MLC_OUT", "/tmp/mlc")
+    os.makedirs(out, exist_ok=True)
+    results = json.loads(os.environ["MLC_RESULTS"])
+    trials = {int(t["index"]): json.loads(t["json"])["values"]
+              for t in json.loads(os.environ["MLC_TRIALS"])}
+    for entry in results:
+        entry["values"] = trials.get(int(entry["index"]))
+    try:
+        best, summary = select(results, json.loads(os.environ["MLC_OBJECTIVE"]))
+    except ValueError as exc:
+        sys.exit(f"mlc: {exc}")
+    for name, value in (("best", str(best)), ("best_params", json.dumps(trials[best])),
+                        ("trials", json.dumps(summary))):
+        with open(os.path.join(out, name), "w", encoding="utf-8") as fh:
+            fh.write(value)
+    print(f"best trial: {best}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,230 @@
+"""Checks of emitted Argo documents: the upstream JSON Schema with unknown fields rejected, and
+what the schema cannot see (templates that exist, dependencies that exist, every `{{...}}`
+naming a parameter or artifact that exists where it is used, JSON that stays JSON)."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+SCHEMA = Path(__file__).parent / "upstream" / "argo-workflows" / "schema-v4.1.2.json"
+PREFIX = "io.argoproj.workflow.v1alpha1."
+TAG = re.compile(r"\{\{(.*?)\}\}")
+
+
+@functools.lru_cache(maxsize=1)
+def strict_schema() -> dict:
+    """The upstream schema with `additionalProperties: false` on every closed object."""
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+
+    def close(node: Any) -> None:
+        if isinstance(node, dict):
+            if "properties" in node and not node.get("x-kubernetes-preserve-unknown-fields"):
+                node.setdefault("additionalProperties", False)
+            for value in node.values():
+                close(value)
+        elif isinstance(node, list):
+            for value in node:
+                close(value)
+
+    strict = copy.deepcopy(schema)
+    close(strict["definitions"])
+    return strict
+
+
+@functools.lru_cache(maxsize=4)
+def validator(kind: str) -> jsonschema.Draft202012Validator:
+    schema = strict_schema()
+    root = {"$ref": f"#/definitions/{PREFIX}{kind}", "definitions": schema["definitions"]}
+    return jsonschema.Draft202012Validator(root)
+
+
+def load(path: Path) -> list[dict]:
+    return [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d is not None]
+
+
+def schema_errors(doc: dict) -> list[str]:
+    errors = validator(doc["kind"]).iter_errors(doc)
+    return sorted(f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}" for e in errors)
+
+
+# --- what the schema cannot check -------------------------------------------------------------
+
+def depends_names(expression: str) -> set[str]:
+    """Task names in a `depends` expression (`a && (b.Failed || c)`)."""
+    names = set()
+    for token in re.split(r"&&|\|\||[()!]", expression):
+        token = token.strip()
+        if token:
+            names.add(token.split(".")[0])
+    return names
+
+
+def structural_errors(spec: dict) -> list[str]:
+    """Templates named by tasks exist; dependencies name tasks of the same DAG; every tag
+    refers to something that exists where it is used."""
+    templates = {t["name"]: t for t in spec.get("templates", [])}
+    arguments = {p["name"] for p in spec.get("arguments", {}).get("parameters", [])}
+    errors: list[str] = []
+    if spec.get("entrypoint") and spec["entrypoint"] not in templates:
+        errors.append(f"entrypoint {spec['entrypoint']} does not exist")
+    for template in templates.values():
+        inputs = {p["name"] for p in template.get("inputs", {}).get("parameters", [])}
+        dag = template.get("dag")
+        tasks = {t["name"]: t for t in dag["tasks"]} if dag else {}
+        for t in tasks.values():
+            if t["template"] not in templates:
+                errors.append(f"{template['name']}/{t['name']}: no template {t['template']}")
+            for dep in depends_names(t.get("depends", "")):
+                if dep not in tasks:
+                    errors.append(f"{template['name']}/{t['name']}: depends on unknown {dep}")
+            callee = templates.get(t["template"], {})
+            declared = {p["name"] for p in callee.get("inputs", {}).get("parameters", [])}
+            given = {p["name"] for p in t.get("arguments", {}).get("parameters", [])}
+            if given - declared:
+                errors.append(f"{template['name']}/{t['name']}: passes undeclared {given - declared}")
+            missing = {p["name"] for p in callee.get("inputs", {}).get("parameters", [])
+                       if "value" not in p and "default" not in p} - given
+            if missing:
+                errors.append(f"{template['name']}/{t['name']}: does not pass {missing}")
+            for text in strings(t):
+                errors += tag_errors(text, f"{template['name']}/{t['name']}", inputs, arguments,
+                                     tasks, templates, loop=bool(t.get("withParam")
+                                                                 or t.get("withItems")))
+        body = {k: v for k, v in template.items() if k != "dag"}
+        for text in strings(body):
+            errors += tag_errors(text, template["name"], inputs, arguments, tasks, templates,
+                                 loop=False, own_outputs=True)
+        if dag is None:
+            continue
+        for out in template.get("outputs", {}).get("parameters", []):
+            source = out.get("valueFrom", {}).get("parameter", "")
+            errors += tag_errors(source, template["name"], inputs, arguments, tasks, templates,
+                                 loop=False)
+    return errors
+
+
+def strings(node: Any):
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for v in node.values():
+            yield from strings(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from strings(v)
+
+
+def tag_errors(text: str, where: str, inputs: set[str], arguments: set[str], tasks: dict,
+               templates: dict, *, loop: bool, own_outputs: bool = False) -> list[str]:
+    errors = []
+    for body in TAG.findall(text):
+        refs = []
+        if body.startswith("="):
+            refs += [("inputs.parameters." + m) for m in re.findall(
+                r"inputs\.parameters\['([^']+)'\]", body)]
+            refs += re.findall(r"\b(?:workflow|tasks|inputs|item)\.[\w.\-]+", body.replace(
+                "inputs.parameters['", "XX"))
+        else:
+            refs.append(body.strip())
+        for ref in refs:
+            problem = _ref_problem(ref, inputs, arguments, tasks, templates, loop, own_outputs)
+            if problem:
+                errors.append(f"{where}: {{{{{body}}}}}: {problem}")
+    return errors
+
+
+def _ref_problem(ref: str, inputs: set[str], arguments: set[str], tasks: dict, templates: dict,
+                 loop: bool, own_outputs: bool) -> str | None:
+    parts = ref.split(".")
+    if parts[0] == "inputs" and parts[1] == "parameters":
+        return None if ".".join(parts[2:]) in inputs else f"no input parameter {parts[2:]}"
+    if parts[0] == "workflow":
+        if parts[1] == "parameters":
+            return None if ".".join(parts[2:]) in arguments else "no workflow argument"
+        known = {"name", "namespace", "uid", "creationTimestamp", "serviceAccountName"}
+        return None if parts[1] in known else f"unknown workflow variable {parts[1]}"
+    if parts[0] == "item":
+        return None if loop else "{{item}} outside a loop"
+    if parts[0] == "tasks":
+        task = tasks.get(parts[1])
+        if task is None:
+            return f"no task {parts[1]} in this DAG"
+        if len(parts) == 4 and parts[2:] == ["outputs", "parameters"]:
+            return None
+        if parts[2:4] == ["outputs", "parameters"]:
+            callee = templates.get(task["template"], {})
+            names = {p["name"] for p in callee.get("outputs", {}).get("parameters", [])}
+            return None if parts[4] in names else f"task {parts[1]} has no output {parts[4]}"
+        return f"unexpected task reference {ref}"
+    return f"unknown variable {ref}"
+
+
+# --- JSON that must stay JSON after substitution ----------------------------------------------
+
+def substituted(text: str) -> str:
+    """`text` with every tag replaced by a value of the kind Argo would put there: text inside
+    a JSON string, a JSON value (here `null`) outside one, a string for `toJson(...)`."""
+    out, last = [], 0
+    for m in TAG.finditer(text):
+        out.append(text[last:m.start()])
+        body = m.group(1)
+        inside = _in_string(text, m.start())
+        if body.startswith("=") and "toJson" in body and "trimPrefix" not in body:
+            out.append('"value"' if not inside else "value")
+        else:
+            out.append("value" if inside else "null")
+        last = m.end()
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _in_string(text: str, at: int) -> bool:
+    inside, i = False, 0
+    while i < at:
+        if text[i] == "\\" and inside:
+            i += 2
+            continue
+        if text[i] == '"':
+            inside = not inside
+        i += 1
+    return inside
+
+
+def json_errors(spec: dict) -> list[str]:
+    """Raw config artifacts, resource manifests and JSON env values parse after substitution."""
+    errors = []
+    for template in spec.get("templates", []):
+        texts = [a["raw"]["data"] for a in template.get("inputs", {}).get("artifacts", [])
+                 if "raw" in a]
+        if "resource" in template and "{{inputs.parameters.manifest}}" not in \
+                template["resource"]["manifest"]:
+            texts.append(template["resource"]["manifest"])
+        for env in template.get("script", {}).get("env", []) + \
+                template.get("container", {}).get("env", []):
+            if env["name"] in ("MLC_GATES", "MLC_CACHE", "MLC_DEPLOY", "MLC_DIMS", "MLC_PARAMS",
+                               "MLC_SWEEPS", "MLC_ANALYSIS"):
+                texts.append(env["value"])
+        for text in texts:
+            try:
+                json.loads(substituted(text))
+            except ValueError as exc:
+                errors.append(f"{template['name']}: not JSON after substitution: {exc}")
+    return errors
+
+
+def all_errors(path: Path) -> list[str]:
+    errors = []
+    for doc in load(path):
+        errors += [f"{doc['kind']}: {e}" for e in schema_errors(doc)]
+        if doc["kind"] == "WorkflowTemplate":
+            errors += structural_errors(doc["spec"])
+            errors += json_errors(doc["spec"])
+    return errors
