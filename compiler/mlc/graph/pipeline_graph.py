@@ -74,16 +74,17 @@ class PipelineGraph:
         return self.doc.steps[name]
 
     def order(self) -> list[str]:
-        """Topological order, ties broken by position in the file (deterministic)."""
+        """Topological order, ties broken by name: outputs do not depend on the order of keys
+        in the file (diagnostics, which point into the file, use file positions instead)."""
         import networkx as nx
 
-        return list(nx.lexicographical_topological_sort(self.g, key=self.position.__getitem__))
+        return list(nx.lexicographical_topological_sort(self.g))
 
     def upstream(self, name: str) -> list[str]:
-        return sorted(self.preds[name], key=self.position.__getitem__)
+        return sorted(self.preds[name])
 
     def downstream(self, name: str) -> list[str]:
-        return sorted(self.g.successors(name), key=self.position.__getitem__)
+        return sorted(self.g.successors(name))
 
     def first_edge(self, producer: str, consumer: str) -> Edge:
         """The edge whose reference comes first in the file."""

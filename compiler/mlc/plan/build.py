@@ -72,11 +72,12 @@ def build_plan(cfg: Config, graph: PipelineGraph, target: str) -> Plan:
         else:
             steps[name] = _StepBuilder(cfg, graph, name, step, uses.get(name, []),
                                        name in deploy_gates).build()
-    labels = dict(doc.project.labels)
+    labels = dict(sorted(doc.project.labels.items()))
     return Plan(project=doc.project.name, version=doc.project.version, profile=cfg.profile,
                 base_name=base_name(doc.project.name, cfg.profile),
                 spec_sha256=cfg.source.sha256, spec_file=cfg.file, labels=labels,
-                params=dict(doc.params or {}), order=tuple(graph.order()), steps=steps,
+                params=dict(sorted((doc.params or {}).items())), order=tuple(graph.order()),
+                steps=steps,
                 deploys=deploys, schedule=doc.schedule, sources=dict(doc.sources or {}))
 
 
@@ -240,7 +241,7 @@ class _StepBuilder(_Resolver):
         section = self.section()
         outputs = tuple(OutputSpec(o.name, o.type, o.is_artifact, o.type in DIRECTORY_TYPES,
                                    o.auto and o.name in ("passed", "best_params", "trials"))
-                        for o in outputs_of(step).values())
+                        for o in sorted(outputs_of(step).values(), key=lambda o: o.name))
         params = tuple(sorted({u.ref.parts[0] for u in self.uses if u.ref.context == "params"}))
         self.base_env(params, outputs)
         config = self.config(params, outputs, section)
@@ -252,7 +253,8 @@ class _StepBuilder(_Resolver):
             step.cache, bool) else None
         return StepPlan(
             name=name, type=step.type, image=step.image, shell=shell, argv=argv,
-            env=tuple(self.env.values()), artifacts=tuple(self.artifacts), outputs=outputs,
+            env=tuple(sorted(self.env.values(), key=lambda e: e.name)),
+            artifacts=tuple(sorted(self.artifacts, key=lambda a: a.name)), outputs=outputs,
             dims=self.dims(), trials=trials,
             grid=[[hp, list(spec.values)] for hp, spec in sweep.search_space.items()]
             if sweep is not None and sweep.sampling_algorithm == "grid" else None,
@@ -261,7 +263,7 @@ class _StepBuilder(_Resolver):
             timeout_s=duration_seconds(step.timeout) if step.timeout else None, cache=cache,
             cache_max_age_s=duration_seconds(max_age) if max_age else None,
             cache_material=self.cache_material(shell, argv, section),
-            secret_mounts=tuple(self.mounts.values()),
+            secret_mounts=tuple(sorted(self.mounts.values(), key=lambda m: m.secret)),
             upstream=tuple(self.graph.upstream(name)), max_parallel=step.max_parallel,
             gates=tuple(section.get("gates", ())) if isinstance(step, EvaluateStep) else (),
             consumed_by_deploy=self.consumed)

@@ -72,9 +72,9 @@ def render_json(node: Any, raw: Callable[[Slot], str], escaped: Callable[[Slot],
             else:
                 parts.append(_escape(piece))
         return '"' + "".join(parts) + '"'
-    if isinstance(node, dict):
+    if isinstance(node, dict):  # keys sorted: the order of keys in the spec carries no meaning
         inner = ",".join(json.dumps(str(k)) + ":" + render_json(v, raw, escaped, path)
-                         for k, v in node.items())
+                         for k, v in sorted(node.items(), key=lambda kv: str(kv[0])))
         return "{" + inner + "}"
     if isinstance(node, (list, tuple)):
         return "[" + ",".join(render_json(v, raw, escaped, path) for v in node) + "]"

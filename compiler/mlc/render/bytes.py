@@ -21,7 +21,8 @@ except AttributeError:  # pragma: no cover - PyYAML without libyaml
 
 
 class _Dumper(_Base):  # type: ignore[misc,valid-type]
-    pass
+    def ignore_aliases(self, data: Any) -> bool:
+        return True  # never anchors: the bytes must not depend on which objects are shared
 
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
