@@ -8,6 +8,7 @@ profiles) and stopping after the first phase that found an error:
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 
@@ -219,6 +220,7 @@ def compile(path: str, *, target: str, profile: str | None = None, out: str = "b
     from .lower.base import Options, load_target
     from .plan import build_plan
     from .render import WriteMode, apply, render_file
+    from .render.bytes import render_documents
 
     if target not in ("argo", "kubeflow", "stepfunctions"):
         raise UsageError(f"unknown target '{target}' (choose from argo, kubeflow, stepfunctions)")
@@ -233,9 +235,11 @@ def compile(path: str, *, target: str, profile: str | None = None, out: str = "b
     plan = build_plan(cfg, graph, target)
     lowered = load_target(target).lower(plan, cfg, Options(kind=kind))
     source_name = os.path.basename(path)
-    files = {name: render_file(name, content, source_name)
+    documents = {name: render_documents(content if isinstance(content, list) else [content])
+                 for name, content in lowered.files.items() if name.endswith(".yaml")}
+    files = {name: render_file(name, content, source_name, documents.get(name))
              for name, content in sorted(lowered.files.items())}
-    size_errors = _definition_sizes(cfg, target, lowered.files)
+    size_errors = _definition_sizes(cfg, target, lowered.files, documents)
     outcome.diagnostics = sort_diagnostics(result.diagnostics + lowered.diagnostics + size_errors,
                                            result.profiles)
     if not outcome.ok:
@@ -248,18 +252,18 @@ def compile(path: str, *, target: str, profile: str | None = None, out: str = "b
     return outcome
 
 
-def _definition_sizes(cfg: Config, target: str, files: dict) -> list[Diagnostic]:
+def _definition_sizes(cfg: Config, target: str, files: dict,
+                      documents: dict[str, list[bytes]]) -> list[Diagnostic]:
     """E405: each Argo object, pipeline.yaml and the ASL at most max_definition_bytes."""
-    from .render.bytes import dump_yaml
     from .targets import limit
 
     cap = limit(cfg.doc, target, "max_definition_bytes")
     out = []
     for name, content in sorted(files.items()):
         docs = content if isinstance(content, list) else [content]
-        for doc in docs:
-            size = len(dump_yaml(doc).encode("utf-8")) if name.endswith(".yaml") else \
-                len(str(doc).encode("utf-8"))
+        for i, doc in enumerate(docs):
+            size = len(documents[name][i]) if name in documents else \
+                len(json.dumps(doc).encode("utf-8"))
             if size > cap:
                 kind = doc.get("kind", name) if isinstance(doc, dict) else name
                 out.append(cfg.at("E405", f"[target {target}] {kind} in {name} is {size} bytes; "

@@ -1,6 +1,7 @@
 """render: documents -> deterministic bytes; WriteMode; atomic replacement of an output tree."""
 
-from .bytes import Flow, header_line, render_file
+from .bytes import header_line, render_documents, render_file
 from .write import WriteMode, WriteResult, apply
 
-__all__ = ["Flow", "WriteMode", "WriteResult", "apply", "header_line", "render_file"]
+__all__ = ["WriteMode", "WriteResult", "apply", "header_line", "render_documents",
+           "render_file"]

@@ -15,7 +15,6 @@ from typing import Any
 from ...plan import DeployPlan, k8s_resources
 from .dag import task
 from .steps import env_value, script_template
-from ...render import Flow
 from .syntax import RUN, SCRIPT_OUT, escaped_tag, gen, k8s, tag
 
 KSERVE = "serving.kserve.io/v1beta1"
@@ -23,7 +22,7 @@ EVENT_OF = {"apply": "deploy_failed", "weight": "deploy_failed", "graph": "deplo
             "mirror": "deploy_failed", "analysis": "analysis_failed",
             "experiment": "experiment_lost"}
 
-ARCHIVE_NONE = Flow({"none": {}})  # upload directories as they are, not as .tgz
+ARCHIVE_NONE = {"none": {}}  # upload directories as they are, not as .tgz
 
 
 def shared_templates() -> list[dict]:

@@ -14,7 +14,6 @@ from typing import Any
 from ...plan import ArtifactInput, StepPlan
 from ...plan.values import canonical
 from ...runtime import compact_source
-from ...render import Flow
 from .syntax import (
     CONFIG_PATH,
     INPUTS_DIR,
@@ -33,7 +32,7 @@ from .syntax import (
 
 GENERATED_PARAMS = ("run-id",)
 
-ARCHIVE_NONE = Flow({"none": {}})  # upload directories as they are, not as .tgz
+ARCHIVE_NONE = {"none": {}}  # upload directories as they are, not as .tgz
 
 
 def inputs_block(parameters: set[str], artifacts: list[dict] | None = None) -> dict:

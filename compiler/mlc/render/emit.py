@@ -1,0 +1,134 @@
+"""A small, fast YAML emitter for the data mlc writes: dicts, lists, str, int, float, bool, None.
+
+Block style, with collections of scalars on one line (`{name: run-id}`, `[python]`),
+multi-line strings as literal blocks, and every other string either plain, when it is
+unambiguous for YAML 1.1 and 1.2 readers alike (Kubernetes reads YAML 1.1), or double-quoted
+with JSON escapes (a JSON string is a valid YAML double-quoted scalar). About ten times faster
+than PyYAML's representer; tests round-trip its output through PyYAML on random data.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+# Plain scalars: start with a letter, digit, or one of `/ . _`; contain only safe characters;
+# never look like a number, boolean, null, date or merge key to any YAML version.
+_PLAIN = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9_./ =@%+-]*\Z")
+_FLOW_PLAIN = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9_./=@%+-]*\Z")
+_NUMBERISH = re.compile(r"[-+]?(\.?[0-9]|0[xob])|[-+]?\.(inf|nan)\Z", re.I)
+_SPECIAL = frozenset(("y", "yes", "n", "no", "true", "false", "on", "off", "null", "~", ""))
+_COLONISH = re.compile(r"\d+(:\d+)+(\.\d*)?\Z")  # YAML 1.1 sexagesimal numbers
+# Characters a YAML 1.1 or 1.2 reader takes raw (no C0/C1 controls, DEL, NEL, LS, PS, BOM,
+# surrogates or non-characters): anything else is written as a \u escape.
+_RAW_OK = re.compile("[\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
+                     "\U00010000-\U0010ffff]*\\Z")
+
+
+def _plain_ok(text: str, flow: bool) -> bool:
+    if not (_FLOW_PLAIN if flow else _PLAIN).match(text):
+        return False
+    if text.lower() in _SPECIAL or text.endswith(" ") or _COLONISH.match(text):
+        return False
+    return not _NUMBERISH.match(text)
+
+
+def scalar(value: Any, flow: bool = False) -> str:
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        text = json.dumps(value)
+        if "e" in text and "." not in text:  # YAML 1.1 floats need a dot: 1.0e-05
+            text = text.replace("e", ".0e", 1)
+        return text
+    text = str(value)
+    if _plain_ok(text, flow):
+        return text
+    quoted = json.dumps(text, ensure_ascii=False)
+    if _RAW_OK.match(quoted):
+        return quoted
+    return "".join(c if _RAW_OK.match(c) else (f"\\u{ord(c):04x}" if ord(c) < 0x10000
+                                                else f"\\U{ord(c):08x}") for c in quoted)
+
+
+def _is_leaf(node: Any) -> bool:
+    if isinstance(node, dict):
+        return all(not isinstance(v, (dict, list)) or (not v) for v in node.values()) and \
+            not any(isinstance(v, str) and "\n" in v for v in node.values())
+    if isinstance(node, list):
+        return all(not isinstance(v, (dict, list)) for v in node) and \
+            not any(isinstance(v, str) and "\n" in v for v in node)
+    return False
+
+
+def _flow(node: Any) -> str:
+    if isinstance(node, dict):
+        if not node:
+            return "{}"
+        return "{" + ", ".join(f"{scalar(k, True)}: {_flow(v)}" for k, v in node.items()) + "}"
+    if isinstance(node, list):
+        if not node:
+            return "[]"
+        return "[" + ", ".join(_flow(v) for v in node) + "]"
+    return scalar(node, flow=True)
+
+
+def _block_literal(text: str) -> bool:
+    """Literal blocks only where they are unambiguous: no trailing blanks, no leading space or
+    newline, at most one final newline, printable characters."""
+    lines = text.split("\n")
+    return all(line == line.rstrip(" \t") for line in lines) and \
+        not text.startswith((" ", "\n", "\t")) and not text.endswith("\n\n") and \
+        _RAW_OK.match(text) is not None
+
+
+def _value(value: Any, indent: str, out: list[str], key_prefix: str) -> None:
+    """Append `key_prefix` followed by `value` (a key line or a list dash is the prefix)."""
+    if isinstance(value, (dict, list)):
+        if not value or _is_leaf(value):
+            out.append(f"{key_prefix} {_flow(value)}" if key_prefix else _flow(value))
+            return
+        out.append(key_prefix)
+        _block(value, indent + "  " if isinstance(value, dict) else indent, out)
+        return
+    if isinstance(value, str) and "\n" in value and _block_literal(value):
+        out.append(f"{key_prefix} {'|' if value.endswith(chr(10)) else '|-'}")
+        for line in value[:-1].split("\n") if value.endswith("\n") else value.split("\n"):
+            out.append(f"{indent}  {line}" if line else "")
+        return
+    out.append(f"{key_prefix} {scalar(value)}")
+
+
+def _block(node: Any, indent: str, out: list[str]) -> None:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            _value(v, indent, out, f"{indent}{scalar(k)}:")
+        return
+    for item in node:
+        if isinstance(item, dict) and item and not _is_leaf(item):
+            first = True
+            for k, v in item.items():
+                prefix = f"{indent}- {scalar(k)}:" if first else f"{indent}  {scalar(k)}:"
+                _value(v, indent + "  ", out, prefix)
+                first = False
+        elif isinstance(item, list) and item and not _is_leaf(item):
+            out.append(f"{indent}-")
+            _block(item, indent + "  ", out)
+        else:
+            _value(item, indent + "  ", out, f"{indent}-")
+
+
+def dump(doc: Any) -> str:
+    """One document, block style, ending with a newline."""
+    if not isinstance(doc, (dict, list)) or not doc:
+        return _flow(doc) + "\n"
+    out: list[str] = []
+    _block(doc, "", out)
+    return "\n".join(out) + "\n"

@@ -1,0 +1,65 @@
+"""The YAML emitter: whatever it writes, YAML 1.1 (PyYAML, as Kubernetes reads) and YAML 1.2
+(mlc's own loader) read back exactly the data that was written."""
+
+from __future__ import annotations
+
+import math
+
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mlc.render.emit import dump, scalar
+from mlc.source import load_bytes, to_plain
+
+TRICKY = ["yes", "No", "ON", "off", "y", "N", "null", "Null", "~", "", " ", "true", "False",
+          "1", "1.0", "1e3", "0x1F", "0o17", "1_000", "12:30", "2024-01-01", ".inf", "-.NaN",
+          "=", "<<", "*a", "&a", "!tag", "%x", "@x", "`x", "- x", "? x", "a: b", "a #b", "#c",
+          "{x}", "[x]", "a,b", "'q'", '"q"', "tab\there", "multi\nline\n", "no newline\nend",
+          "trailing space\n ", "  lead", "é€😀", "\u2028", "x\r\ny", "\x07bell", "0", "-1", "+1",
+          "1.", ".5", "3.2.0", "8Gi", "500m", "a/b.c_d-e", "python -m churn.train",
+          "{{inputs.parameters.x}}", "$(touch pwned)", "x\n\n", "\n", "x\n"]
+
+keys = st.one_of(st.sampled_from(TRICKY), st.text(max_size=12))
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**63), 2**63 - 1),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from(TRICKY), st.text(max_size=30))
+data = st.recursive(scalars, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=4)), max_leaves=30)
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        return isinstance(b, (int, float)) and math.isclose(a, b, rel_tol=0, abs_tol=0)
+    if isinstance(a, dict):
+        return isinstance(b, dict) and list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(map(_same, a, b))
+    return a == b and type(a) is type(b)
+
+
+@settings(max_examples=400, deadline=None)
+@given(doc=st.one_of(st.dictionaries(keys, data, min_size=1, max_size=5),
+                     st.lists(data, min_size=1, max_size=5)))
+def test_round_trip_yaml11_and_yaml12(doc) -> None:
+    text = dump(doc)
+    assert text.endswith("\n")
+    assert _same(doc, yaml.safe_load(text)), text
+    loaded = load_bytes(text.encode("utf-8"), "t.yaml")
+    assert loaded.diagnostics == [], (text, loaded.diagnostics)
+    assert _same(doc, to_plain(loaded.source.root)), text
+
+
+def test_plain_only_when_unambiguous() -> None:
+    assert scalar("python") == "python" and scalar("a/b.c") == "a/b.c"
+    for tricky in ("yes", "NO", "on", "null", "1.0", "12:30", "2024-01-01", "8Gi", "a: b", ""):
+        assert scalar(tricky).startswith('"'), tricky
+    assert scalar(1e-05) == "1.0e-05"
+
+
+def test_shape() -> None:
+    doc = {"a": [{"name": "x", "value": "1"}], "b": {"c": {"d": [1, 2]}},
+           "script": "import os\nprint(1)\n", "empty": {}}
+    assert dump(doc) == ('a:\n- {name: x, value: "1"}\nb:\n  c:\n    d: [1, 2]\n'
+                         'script: |\n  import os\n  print(1)\nempty: {}\n')
