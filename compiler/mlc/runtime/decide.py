@@ -1,8 +1,8 @@
 """The deploy decision (SPEC 6.6) and the KServe/Istio manifests it rolls out.
 Standard library only.
 
-As a script: MLC_DEPLOY (JSON: endpoint, namespace, replicas, Kubernetes resources,
-model_format or image, route_by, min_pass_rate, canary, labels, storage prefix), MLC_PASSED ("true"/"false") or MLC_PASSED_DIR (a collection of `passed` files with
+As a script: MLC_DEPLOY (JSON: endpoint, route_by, min_pass_rate, canary, storage prefix,
+and the manifest templates of plan/kserve.py: isvc, mirror, graph), MLC_PASSED ("true"/"false") or MLC_PASSED_DIR (a collection of `passed` files with
 index.json), MLC_MODEL_INDEX (index.json of a collection model, if any). Writes decision.json,
 `deployed` (a JSON list, one entry per model to roll out, with its manifests), `graph` and
 `proceed` under MLC_OUT; exits 1 when the gate blocks the deploy (the run fails, reason gate).
@@ -21,38 +21,19 @@ def isvc_name(endpoint, key):
     return f"{endpoint}-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:8]}"
 
 
-def inference_service(spec, name, storage_uri, canary=None, labels=None):
-    """A KServe v1beta1 InferenceService for one model."""
-    predictor = {"minReplicas": spec["replicas"][0], "maxReplicas": spec["replicas"][1]}
+def fill(spec, template, name, uri=""):
+    """A compile-time manifest (plan/kserve.py) for one model, with the rollout's metadata.
+    Names are DNS-safe and artifact keys percent-encoded: placeholders are replaced as is."""
+    obj = json.loads(template.replace("@NAME@", name).replace("@URI@", uri))
+    obj["metadata"].update(spec.get("metadata") or {})
+    return obj
+
+
+def inference_service(spec, name, uri, canary=None):
+    obj = fill(spec, spec["isvc"], name, uri)
     if canary is not None and canary < 100:
-        predictor["canaryTrafficPercent"] = canary
-    resources = spec.get("resources")  # Kubernetes form, formatted by mlc at compile time
-    if spec.get("model_format"):
-        model = {"modelFormat": {"name": spec["model_format"]}, "storageUri": storage_uri}
-        if resources:
-            model["resources"] = resources
-        predictor["model"] = model
-    else:
-        container = {"name": "kserve-container", "image": spec["image"],
-                     "env": [{"name": "STORAGE_URI", "value": storage_uri}]}
-        if resources:
-            container["resources"] = resources
-        predictor["containers"] = [container]
-    return {"apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService",
-            "metadata": _meta(spec, name, labels), "spec": {"predictor": predictor}}
-
-
-def _meta(spec, name, labels=None):
-    meta = {"name": name}
-    if spec.get("namespace"):
-        meta["namespace"] = spec["namespace"]
-    merged = dict(spec.get("labels") or {})
-    merged.update(labels or {})
-    if merged:
-        meta["labels"] = merged
-    if spec.get("annotations"):
-        meta["annotations"] = dict(spec["annotations"])
-    return meta
+        obj["spec"]["predictor"]["canaryTrafficPercent"] = canary
+    return obj
 
 
 def gjson_condition(field, value):
@@ -61,25 +42,11 @@ def gjson_condition(field, value):
 
 
 def inference_graph(spec, deployed):
-    steps = [{"name": d["name"], "serviceName": d["name"],
-              "condition": gjson_condition(spec["route_by"], d["route_value"])}
-             for d in deployed]
-    return {"apiVersion": "serving.kserve.io/v1alpha1", "kind": "InferenceGraph",
-            "metadata": _meta(spec, spec["endpoint"]),
-            "spec": {"nodes": {"root": {"routerType": "Switch", "steps": steps}}}}
-
-
-def virtual_service(spec, name, percent):
-    """Istio mirroring: copies `percent` % of the traffic of `name` to its shadow."""
-    ns = spec.get("namespace") or "default"
-    host = f"{name}-predictor.{ns}.svc.cluster.local"
-    shadow = f"{name}-shadow-predictor.{ns}.svc.cluster.local"
-    return {"apiVersion": "networking.istio.io/v1beta1", "kind": "VirtualService",
-            "metadata": _meta(spec, f"{name}-mirror"),
-            "spec": {"hosts": [host],
-                     "http": [{"route": [{"destination": {"host": host}}],
-                               "mirror": {"host": shadow},
-                               "mirrorPercentage": {"value": percent}}]}}
+    obj = fill(spec, spec["graph"], "")
+    obj["spec"]["nodes"]["root"]["steps"] = [
+        {"name": d["name"], "serviceName": d["name"],
+         "condition": gjson_condition(spec["route_by"], d["route_value"])} for d in deployed]
+    return obj
 
 
 def first_weight(canary):
@@ -116,17 +83,18 @@ def rollout(spec, items, passed):
             uri = spec["storage_prefix"] + (key + "/" if key else "")
             entry = {"key": key, "name": name,
                      "route_value": item.get(spec["route_by"]) if spec.get("route_by") else None,
-                     "manifest": json.dumps(inference_service(spec, name, uri, weight),
-                                            separators=(",", ":"), sort_keys=True)}
+                     "manifest": _text(inference_service(spec, name, uri, weight))}
             if mirror is not None:
-                entry["shadow"] = json.dumps(inference_service(spec, name + "-shadow", uri),
-                                             separators=(",", ":"), sort_keys=True)
-                entry["mirror"] = json.dumps(virtual_service(spec, name, mirror["percent"]),
-                                             separators=(",", ":"), sort_keys=True)
+                entry["shadow"] = _text(inference_service(spec, name + "-shadow", uri))
+                entry["mirror"] = _text(fill(spec, spec["mirror"], name))
             deployed.append(entry)
     record["deployed_items"] = [d["key"] for d in deployed]
     graph = inference_graph(spec, deployed) if spec.get("route_by") and deployed else None
     return record, deployed, graph
+
+
+def _text(obj):
+    return json.dumps(obj, separators=(",", ":"), sort_keys=True)
 
 
 def _read_collection(directory):

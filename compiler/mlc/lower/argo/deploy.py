@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ...plan import DeployPlan, k8s_resources
+from ...plan import DeployPlan, kserve
 from .dag import task
 from .steps import env_value, script_template
 from .syntax import RUN, SCRIPT_OUT, escaped_tag, gen, k8s, tag
@@ -77,11 +77,9 @@ class DeployDAG:
         d, ctx = self.d, self.ctx
         store_key = f"{RUN}/{d.model.producer}/{d.model.output}/"
         prefix = ctx.store.uri(store_key).replace(RUN, escaped_tag("run-id"))
-        spec = {"endpoint": d.endpoint, "namespace": ctx.namespace,
-                "replicas": list(d.replicas), "resources": k8s_resources(d.resources),
-                "model_format": d.model_format, "image": d.image, "route_by": d.route_by,
-                "min_pass_rate": d.min_pass_rate, "canary": list(d.canary),
-                "labels": ctx.labels, "annotations": ctx.annotations}
+        spec = {"endpoint": d.endpoint, "route_by": d.route_by, "min_pass_rate": d.min_pass_rate,
+                "canary": list(d.canary)}
+        spec.update(kserve.templates(d, ctx.namespace, ctx.labels, ctx.annotations))
         spec_json = json.dumps(spec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         spec_json = spec_json[:-1] + ',"storage_prefix":"' + prefix + '"}'
         env = [env_value("MLC_DEPLOY", spec_json)]
