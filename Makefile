@@ -48,6 +48,7 @@ bench: bench/.venv/.installed
 	$(BENCH_PY) bench/startup.py
 	$(BENCH_PY) bench/scale.py
 	$(BENCH_PY) bench/hostile.py
+	$(BENCH_PY) bench/compile.py
 
 clean:
 	rm -rf $(VENV) build .mlc

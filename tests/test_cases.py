@@ -16,7 +16,8 @@ from mlc.diagnostics import REGISTRY
 CASES = sorted((Path(__file__).parent / "cases" / "invalid").glob("*.yaml"))
 EXPECT = re.compile(rb"^# expect: ([EW]\d{3}) (\d+):(\d+)\s*$", re.M)
 ARGS = re.compile(rb"^# args: (.*)$", re.M)
-NEEDS_COMPILE = {"E405"}  # only `mlc compile` measures definitions; see tests/e2e
+COMMAND = re.compile(rb"^# command: (\w+)$", re.M)
+DIAG = re.compile(r"^[^:\n]+:(\d+):(\d+): (?:error|warning)\[([EW]\d{3})\]", re.M)
 
 
 def header(path: Path) -> tuple[set[tuple[str, int, int]], list[str]]:
@@ -26,14 +27,24 @@ def header(path: Path) -> tuple[set[tuple[str, int, int]], list[str]]:
     return expected, shlex.split(args.group(1).decode()) if args else []
 
 
+def command(path: Path) -> str:
+    found = COMMAND.search(path.read_bytes())
+    return found.group(1).decode() if found else "validate"
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
-def test_case(case: Path, runner, monkeypatch) -> None:
+def test_case(case: Path, runner, monkeypatch, tmp_path) -> None:
     monkeypatch.chdir(case.parent)
     expected, args = header(case)
     assert expected, f"{case.name} has no '# expect:' header"
-    result = runner.invoke(app, ["validate", case.name, *args, "--format", "json"])
+    if command(case) == "compile":  # text diagnostics on stderr; nothing may be written
+        result = runner.invoke(app, ["compile", case.name, *args, "--out", str(tmp_path)])
+        got = {(c, int(line), int(col)) for line, col, c in DIAG.findall(result.stderr)}
+        assert list(tmp_path.iterdir()) == []
+    else:
+        result = runner.invoke(app, ["validate", case.name, *args, "--format", "json"])
+        got = {(d["code"], d["line"], d["col"]) for d in json.loads(result.stdout)}
     assert result.exit_code in (0, 1), result.output
-    got = {(d["code"], d["line"], d["col"]) for d in json.loads(result.stdout)}
     assert got == expected
     errors = any(code.startswith("E") for code, _, _ in expected)
     assert result.exit_code == (1 if errors else 0)
@@ -41,7 +52,7 @@ def test_case(case: Path, runner, monkeypatch) -> None:
 
 def test_every_code_has_a_case() -> None:
     covered = {code for case in CASES for code, _, _ in header(case)[0]}
-    missing = set(REGISTRY) - covered - NEEDS_COMPILE
+    missing = set(REGISTRY) - covered
     assert not missing, f"codes without a case in tests/cases/invalid: {sorted(missing)}"
 
 

@@ -1,0 +1,67 @@
+"""bench/compile: whole-process `mlc compile --target argo` on generated specs (chains and
+fan-ins of 10 to 10,000 steps, and the churn example) beside hera building the same workflows.
+
+Goals (issue 3): 1,000 steps <= 0.8 s median, 10,000 steps <= 8 s, churn <= 0.5 s with
+workflow.yaml <= 64 KiB whatever the fan-out. Sizes of 10,000 run once (hera's fan-in is
+quadratic); pass --quick to stop at 1,000.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from gen import SHAPES, write
+from harness import ROOT, bench_python, median_seconds
+
+LIMITS = ("targets:\n  argo:\n    artifact_store: \"s3://bench/artifacts/\"\n"
+          "    limits: {max_nodes_per_workflow: 1000000, max_definition_bytes: 1000000000}\n")
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    py = bench_python()
+    sizes = (10, 100, 1000) if quick else (10, 100, 1000, 10000)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in ("chain", "fanin"):
+            for n in sizes:
+                spec = Path(tmp) / f"{kind}-{n}.yaml"
+                write(spec, SHAPES[kind](n) + LIMITS)
+                runs = 1 if n >= 10000 else (3 if n >= 1000 else 7)
+                mlc = median_seconds([py, "-m", "mlc", "compile", str(spec), "--target", "argo",
+                                      "--out", f"{tmp}/m-{kind}-{n}"], runs)
+                mlc_bytes = os.path.getsize(f"{tmp}/m-{kind}-{n}/argo/workflow.yaml")
+                hera_out = f"{tmp}/h-{kind}-{n}.yaml"
+                try:
+                    hera = median_seconds([py, str(ROOT / "bench" / "hera_build.py"), kind, str(n),
+                                           hera_out], runs)
+                    hera_bytes = os.path.getsize(hera_out)
+                except SystemExit:
+                    hera, hera_bytes = float("nan"), 0
+                rows.append((kind, n, mlc, mlc_bytes, hera, hera_bytes))
+        churn = ROOT / "examples" / "churn" / "mlc.yaml"
+        churn_s = median_seconds([py, "-m", "mlc", "compile", str(churn), "--target", "argo",
+                                  "--out", f"{tmp}/churn"], 9)
+        churn_bytes = os.path.getsize(f"{tmp}/churn/argo/workflow.yaml")
+    print("bench/compile (whole-process medians; mlc compile --target argo vs hera to_yaml)")
+    print(f"{'shape':6} {'steps':>6} {'mlc s':>8} {'mlc bytes':>11} {'hera s':>8} "
+          f"{'hera bytes':>11} {'hera/mlc':>9}")
+    for kind, n, m, mb, h, hb in rows:
+        print(f"{kind:6} {n:>6} {m:8.3f} {mb:>11,} {h:8.3f} {hb:>11,} {h / m:8.1f}x")
+    print(f"churn example: {churn_s:.3f}s, workflow.yaml {churn_bytes:,} bytes "
+          f"({churn_bytes / 1024:.1f} KiB)")
+    by = {(k, n): m for k, n, m, *_ in rows}
+    checks = [("1,000 steps <= 0.8 s", max(by[("chain", 1000)], by[("fanin", 1000)]) <= 0.8),
+              ("churn <= 0.5 s", churn_s <= 0.5), ("workflow.yaml <= 64 KiB", churn_bytes <= 65536)]
+    if not quick:
+        checks.append(("10,000 steps <= 8 s",
+                       max(by[("chain", 10000)], by[("fanin", 10000)]) <= 8))
+    for name, ok in checks:
+        print(f"goal {name}: {'met' if ok else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
