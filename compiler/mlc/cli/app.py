@@ -151,6 +151,53 @@ def _compile_output(result, mode) -> int:
 
 
 @app.command()
+def run(
+    file: str = opt.FILE,
+    profile: Optional[str] = opt.PROFILE,  # noqa: UP007
+    param: Optional[list[str]] = typer.Option(None, "--param",  # noqa: UP007
+                                              help="NAME=VALUE, typed per param (lists as JSON)."),
+    run_id: Optional[str] = typer.Option(None, "--run-id", help="Name of the run folder."),  # noqa: UP007
+    parallel: Optional[int] = typer.Option(None, "--parallel", "-j",  # noqa: UP007
+                                           help="At most this many tasks at once (default: CPUs)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Run everything; use no cache."),
+    secrets_dir: Optional[str] = typer.Option(None, "--secrets-dir",  # noqa: UP007
+                                              help="Secrets as <name>/<key> files "
+                                                   "(default ~/.config/mlc/secrets)."),
+    max_file_size: str = opt.MAX_FILE_SIZE,
+) -> None:
+    """Run the pipeline on this machine: the same DAG, fan-out, sweeps, gates, retries and caching
+    as on the orchestrators, as local processes. Deploy steps are rendered, not applied.
+
+    Writes .mlc/runs/<run-id>/ next to FILE (run.json, run.log, each task's config, logs and
+    outputs) and caches task outputs in .mlc/cache/. Exit codes: 0 succeeded, 1 failed (a step
+    or a gate), 2 usage error, 130 interrupted.
+
+    Examples:
+
+      mlc run examples/minimal/mlc.yaml
+
+      mlc run examples/churn/mlc.yaml --profile dev --param min_auc=0.65
+
+      mlc run --no-cache --parallel 4
+    """
+    from ..api import UsageError, run as run_pipeline
+    from .report import report
+
+    try:
+        diags, outcome = run_pipeline(file, profile=profile, params=param or [], run_id=run_id,
+                                      parallel=parallel, no_cache=no_cache,
+                                      secrets_dir=secrets_dir, limits=opt.limits(max_file_size))
+    except UsageError as exc:
+        raise usage_error(str(exc)) from None
+    if outcome is None:
+        raise typer.Exit(report(diags, "text"))
+    if diags:
+        report(diags, "text")
+    sys.stderr.write(outcome.summary)
+    raise typer.Exit(outcome.exit_code)
+
+
+@app.command()
 def schema() -> None:
     """Print the JSON Schema of mlc/v1 (for editors and other tools).
 

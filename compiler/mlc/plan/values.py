@@ -122,3 +122,24 @@ def k8s_resources(res: dict) -> dict:
     if limits:
         out["limits"] = limits
     return out
+
+
+def static_digest(step) -> str:
+    """sha256 of the static part of a step's SPEC 6.7 cache key (and its sweep's trials)."""
+    import hashlib
+
+    static = json.dumps({"static": step.cache_material, "trials": step.trials},
+                        sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(static.encode("utf-8")).hexdigest()
+
+
+def resource_labels(plan) -> tuple[dict, dict]:
+    """SPEC 11 labels and annotations of every generated resource: the label holds the first
+    32 hex digits of the spec's SHA-256 (label values have at most 63 characters), the
+    annotation of the same key all 64."""
+    labels = {"app.kubernetes.io/managed-by": "mlc", "mlc.dev/project": plan.project}
+    if plan.profile is not None:
+        labels["mlc.dev/profile"] = plan.profile
+    labels.update(plan.labels)
+    labels["mlc.dev/spec-sha256"] = plan.spec_sha256[:32]
+    return labels, {"mlc.dev/spec-sha256": plan.spec_sha256}

@@ -80,7 +80,7 @@ def rollout(spec, items, passed):
             if not passed.get(key, passed.get("", False)):
                 continue
             name = isvc_name(spec["endpoint"], key)
-            uri = spec["storage_prefix"] + (key + "/" if key else "")
+            uri = spec["storage_prefix"] + (key + "/" if key else "") + spec.get("storage_suffix", "")
             entry = {"key": key, "name": name,
                      "route_value": item.get(spec["route_by"]) if spec.get("route_by") else None,
                      "manifest": _text(inference_service(spec, name, uri, weight))}

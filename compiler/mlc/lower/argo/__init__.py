@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from ...plan import Plan, Retry, k8s_resources
+from ...plan.values import resource_labels
 from ...spec.config import Config
 from ...targets import argo_plan, limit
 from ..base import Lowered, Options
@@ -55,17 +56,9 @@ class Builder:
         self.value_types = {f"{s}.{o.name}": o.type for s, st in plan.steps.items()
                             for o in st.outputs}
         self.cache_config_map = f"mlc-cache-{plan.base_name}"
-        self.labels, self.annotations = self._labels()
+        self.labels, self.annotations = resource_labels(plan)
 
     # -- labels (SPEC 11) ------------------------------------------------------------------
-    def _labels(self) -> tuple[dict, dict]:
-        labels = {"app.kubernetes.io/managed-by": "mlc", "mlc.dev/project": self.plan.project}
-        if self.plan.profile is not None:
-            labels["mlc.dev/profile"] = self.plan.profile
-        labels.update(self.plan.labels)
-        labels["mlc.dev/spec-sha256"] = self.plan.spec_sha256[:32]
-        return labels, {"mlc.dev/spec-sha256": self.plan.spec_sha256}
-
     def metadata(self, **extra: Any) -> dict:
         meta = dict(extra)
         if self.namespace:

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from ...plan import ArtifactInput, StepPlan
-from ...plan.values import canonical
+from ...plan.values import canonical, static_digest
 from ...runtime import compact_source
 from .syntax import (
     CONFIG_PATH,
@@ -206,13 +206,6 @@ def _policies(ctx: Any, template: dict, step: StepPlan, trial: bool) -> set[str]
         template["inputs"]["parameters"] = [{"name": n} for n in sorted(
             {p["name"] for p in template["inputs"].get("parameters", [])} | extra)]
     return extra
-
-
-def static_digest(step: StepPlan) -> str:
-    """sha256 of the static part of the SPEC 6.7 key (and the sweep's trials)."""
-    static = json.dumps({"static": step.cache_material, "trials": step.trials},
-                        sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(static.encode("utf-8")).hexdigest()
 
 
 def expression_key(step: StepPlan) -> tuple[str, set[str]]:

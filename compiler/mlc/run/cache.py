@@ -1,0 +1,69 @@
+"""The local cache (SPEC 6.7): `.mlc/cache/<key>/` holds a task's outputs and when they were
+made. The key is the same function the targets use (runtime/cachekey.py); entries are written
+to a temporary directory and renamed into place, so a killed run never leaves one half-made."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+from ..runtime.cachekey import cache_key
+
+
+class Cache:
+    def __init__(self, root: Path, enabled: bool) -> None:
+        self.root = root
+        self.enabled = enabled
+
+    def key(self, material: dict, inputs: dict[str, Path]) -> str:
+        return cache_key(material, {k: str(v) for k, v in inputs.items()})
+
+    def _entry(self, key: str) -> Path:
+        return self.root / key[:2] / key
+
+    def lookup(self, key: str, max_age_s: int | None) -> Path | None:
+        """The outputs directory of a fresh entry, or None."""
+        if not self.enabled:
+            return None
+        entry = self._entry(key)
+        meta = entry / "meta.json"
+        if not meta.is_file():
+            return None
+        created = json.loads(meta.read_text(encoding="utf-8"))["created"]
+        if max_age_s is not None and time.time() - created > max_age_s:
+            return None
+        return entry / "outputs"
+
+    def store(self, key: str, outputs: Path, step: str) -> None:
+        if not self.enabled:
+            return
+        entry = self._entry(key)
+        if entry.exists():
+            shutil.rmtree(entry, ignore_errors=True)
+        tmp = entry.with_name(entry.name + f".tmp{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(outputs, tmp / "outputs", symlinks=False)
+        (tmp / "meta.json").write_text(json.dumps({"created": time.time(), "step": step}),
+                                       encoding="utf-8")
+        try:
+            os.replace(tmp, entry)
+        except OSError:  # another run stored it first: theirs is as good
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def restore(cached: Path, outputs: Path) -> None:
+    """Give a task its outputs from the cache (hard links where possible: the cache is never
+    written in place, so sharing is safe)."""
+    if outputs.exists():
+        shutil.rmtree(outputs)
+    shutil.copytree(cached, outputs, copy_function=_link_or_copy)
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)

@@ -1,0 +1,175 @@
+"""Progress people can follow: a live table on a terminal (rich), plain lines otherwise, and a
+summary with the gate decisions at the end. Everything goes to stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from typing import Any, TextIO
+
+
+class Plain:
+    """One line per event worth seeing, for logs and CI."""
+
+    def __init__(self, stream: TextIO = sys.stderr) -> None:
+        self.stream = stream
+        self.lock = threading.Lock()
+        self.start = time.monotonic()
+
+    def line(self, text: str) -> None:
+        with self.lock:
+            self.stream.write(f"[{time.monotonic() - self.start:7.1f}s] {text}\n")
+            self.stream.flush()
+
+    def step_started(self, state: Any) -> None:
+        self.line(f"{state.name}: {len(state.tasks)} task(s)")
+
+    def task_started(self, state: Any, task: Any) -> None:
+        pass
+
+    def task_finished(self, state: Any, task: Any) -> None:
+        if task.status == "failed":
+            self.line(failure_text(task))
+        elif len(state.tasks) <= 20 or task.status != "succeeded":
+            self.line(f"{task.label()}: {task.status}")
+
+    def step_finished(self, state: Any) -> None:
+        c = state.counts()
+        self.line(f"{state.name}: {state.status} ({c['succeeded']} ran, {c['cached']} cached)")
+
+    def step_failed(self, state: Any) -> None:
+        self.line(f"{state.name}: FAILED: {state.message}")
+
+    def deploy(self, state: Any, decision: dict) -> None:
+        verdict = "rendered" if decision["proceed"] else "blocked"
+        self.line(f"{state.name}: gate {decision['passed']}/{decision['items']} passed "
+                  f"(min_pass_rate {decision['min_pass_rate']}): {verdict}")
+
+    def close(self) -> None:
+        pass
+
+
+class Live(Plain):
+    """A table of steps (done, running, failed, cached, current item), redrawn in place."""
+
+    def __init__(self, stream: TextIO = sys.stderr) -> None:
+        super().__init__(stream)
+        from rich.console import Console
+        from rich.live import Live as RichLive
+
+        self.states: dict[str, Any] = {}
+        self.current: dict[str, str] = {}
+        self.console = Console(file=stream)
+        self.live = RichLive(self._table(), console=self.console, refresh_per_second=8,
+                             transient=False)
+        self.live.start()
+
+    def _table(self):
+        from rich.table import Table
+
+        table = Table(box=None, pad_edge=False)
+        for column in ("step", "status", "done", "running", "failed", "cached", "total",
+                       "current"):
+            table.add_column(column, justify="left" if column in ("step", "status",
+                                                                  "current") else "right")
+        for name, state in self.states.items():
+            c = state.counts()
+            running = sum(1 for t in state.tasks if t.status == "running")
+            table.add_row(name, state.status, str(c["succeeded"]), str(running),
+                          str(c["failed"]), str(c["cached"]), str(c["total"] or ""),
+                          self.current.get(name, ""))
+        return table
+
+    def refresh(self) -> None:
+        with self.lock:
+            self.live.update(self._table())
+
+    def line(self, text: str) -> None:
+        with self.lock:
+            self.live.console.print(text, markup=False, highlight=False)
+
+    def step_started(self, state: Any) -> None:
+        self.states[state.name] = state
+        self.refresh()
+
+    def task_started(self, state: Any, task: Any) -> None:
+        self.current[state.name] = " ".join(filter(None, [task.key, None if task.trial is None
+                                                          else f"trial={task.trial}"]))
+        self.refresh()
+
+    def task_finished(self, state: Any, task: Any) -> None:
+        if task.status == "failed":
+            super().task_finished(state, task)
+        self.refresh()
+
+    def step_finished(self, state: Any) -> None:
+        self.current.pop(state.name, None)
+        self.refresh()
+
+    def step_failed(self, state: Any) -> None:
+        self.states[state.name] = state
+        super().step_failed(state)
+
+    def deploy(self, state: Any, decision: dict) -> None:
+        self.states[state.name] = state
+        super().deploy(state, decision)
+
+    def close(self) -> None:
+        self.refresh()
+        self.live.stop()
+
+
+def failure_text(task: Any) -> str:
+    """What failed, why, and the end of what it wrote to stderr."""
+    text = f"{task.label()}: FAILED after {task.attempts} attempt(s): {task.message}"
+    log = getattr(task, "stderr", None)
+    if log is not None and log.is_file():
+        tail = log.read_text(encoding="utf-8", errors="replace").rstrip("\n").split("\n")[-6:]
+        tail = [line for line in tail if not line.startswith("--- mlc: attempt")]
+        if tail:
+            text += "\n" + "\n".join("    | " + line for line in tail)
+        text += f"\n    log: {log}"
+    return text
+
+
+def reporter(stream: TextIO = sys.stderr) -> Plain:
+    return Live(stream) if stream.isatty() else Plain(stream)
+
+
+def summary(record: dict, folder: str, gates: dict[str, str], deploys: set = frozenset()) -> str:
+    """The end-of-run summary: each step, its items, the gate decisions, the run folder."""
+    lines = [f"run {record['run_id']}: {record['status']}"
+             + (f" ({record['reason']})" if record["reason"] else "")]
+    width = max((len(n) for n in record["steps"]), default=4)
+    for name, step in record["steps"].items():
+        c = step["items"]
+        detail = f"{c['succeeded']} ran, {c['cached']} cached, {c['failed']} failed, " \
+                 f"{c['skipped']} skipped" if c["total"] else ""
+        if name in deploys:
+            detail = f"{c['succeeded']} of {c['total']} model(s) rendered, not applied"
+        lines.append(f"  {name.ljust(width)}  {step['status']:<9} {detail}")
+        if name in gates:
+            lines.append(f"  {' ' * width}  gate: {gates[name]}")
+    lines.append(f"run folder: {folder}")
+    return "\n".join(lines) + "\n"
+
+
+def gate_lines(folders: Any, states: dict) -> dict[str, str]:
+    """`3/3 items passed` for evaluate steps, the decision for deploy steps."""
+    out = {}
+    for name, state in states.items():
+        plan = state.plan
+        if getattr(plan, "type", None) == "evaluate" and state.tasks:
+            passed = 0
+            for key, _ in state.items:
+                path = folders.task_dir(name, key) / "outputs" / "passed"
+                passed += path.is_file() and path.read_text().strip() == "true"
+            out[name] = f"{passed}/{len(state.items)} item(s) passed"
+        decision = folders.step_dir(name) / "decision.json"
+        if hasattr(plan, "endpoint") and decision.is_file():
+            d = json.loads(decision.read_text())
+            out[name] = (f"{d['passed']}/{d['items']} passed, min_pass_rate {d['min_pass_rate']}"
+                         f": {'deploy ' + str(len(d['deployed_items'])) if d['proceed'] else 'blocked'}")
+    return out

@@ -1,0 +1,341 @@
+"""The local scheduler (SPEC 12): the same DAG, fan-out, sweeps, gates, retries and caching as
+on the targets, as processes on this machine; concurrency min(max_parallel, --parallel).
+
+A step starts when every step it depends on has succeeded; it expands into tasks (items x
+trials); after a failure nothing new starts, running work finishes, the run fails.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as futures
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..plan import DeployPlan, Plan, StepPlan
+from ..plan.values import static_digest
+from ..runtime import items as item_rules
+from ..runtime import select as select_rules
+from .deploy import render_deploy
+from .folders import stage_collection, stage_input, write_json
+from .outputs import read_value
+from .tasks import Context, Task, TaskFailed, TaskRunner
+
+
+@dataclass
+class StepState:
+    name: str
+    plan: StepPlan | DeployPlan
+    status: str = "waiting"  # waiting running succeeded failed skipped cached
+    items: list[tuple[str, dict]] = field(default_factory=list)
+    tasks: list[Task] = field(default_factory=list)
+    running: int = 0
+    gate_failed: bool = False
+    message: str = ""
+    fixed: dict | None = None  # a deploy step's counts: models deployed or held back
+
+    def counts(self) -> dict[str, int]:
+        if self.fixed is not None:
+            return dict(self.fixed)
+        units = self._units()
+        out = {"total": len(units)}
+        for status in ("succeeded", "failed", "skipped", "cached"):
+            out[status] = sum(1 for s in units if s == status)
+        return out
+
+    def _units(self) -> list[str]:
+        """Item statuses (a sweep item is its trials' outcome)."""
+        if not self.tasks:
+            return [self.status] * len(self.items) if self.status in ("skipped", "failed") \
+                else []
+        by_item: dict[str, list[str]] = {}
+        for t in self.tasks:
+            by_item.setdefault(t.key, []).append(t.status)
+        out = []
+        for statuses in by_item.values():
+            if "failed" in statuses:
+                out.append("failed")
+            elif all(s == "cached" for s in statuses):
+                out.append("cached")
+            elif "skipped" in statuses or "pending" in statuses:
+                out.append("skipped")
+            else:
+                out.append("succeeded")
+        return out
+
+
+class Scheduler:
+    def __init__(self, plan: Plan, ctx: Context, parallel: int, reporter: Any) -> None:
+        self.plan = plan
+        self.ctx = ctx
+        self.parallel = max(1, parallel)
+        self.reporter = reporter
+        self.states = {name: StepState(name, plan.steps.get(name) or plan.deploys[name])
+                       for name in plan.order}
+        self.failed = False
+        self.reason: str | None = None
+        self.interrupted = False
+
+    # -- the loop ---------------------------------------------------------------------------
+    def run(self) -> None:
+        pool = futures.ThreadPoolExecutor(max_workers=self.parallel)
+        running: dict[futures.Future, tuple[StepState, Task]] = {}
+        try:
+            while True:
+                self._start_ready_steps()
+                self._submit(pool, running)
+                if not running:
+                    break
+                done, _ = futures.wait(list(running), return_when=futures.FIRST_COMPLETED)
+                for future in done:
+                    state, task = running.pop(future)
+                    self._finished(state, task, future)
+        except KeyboardInterrupt:
+            self.interrupted = True
+            self.reason = "interrupted"
+            self.ctx.executor.stop_all()
+            for future in list(running):
+                state, task = running.pop(future)
+                try:
+                    self._finished(state, task, future)
+                except KeyboardInterrupt:
+                    pass
+        finally:
+            pool.shutdown(wait=True)
+        self._skip_the_rest()
+
+    def _start_ready_steps(self) -> None:
+        for name in self.plan.order:
+            state = self.states[name]
+            if state.status != "waiting" or self.failed or self.interrupted:
+                continue
+            upstream = [self.states[u] for u in state.plan.upstream]
+            if any(u.status in ("waiting", "running") for u in upstream):
+                continue
+            if any(u.status in ("failed", "skipped") for u in upstream):
+                state.status = "skipped"
+                continue
+            if isinstance(state.plan, DeployPlan):
+                self._deploy(state)
+                continue
+            self._expand(state)
+
+    def _submit(self, pool, running: dict) -> None:
+        if self.failed or self.interrupted:
+            return
+        for state in self.states.values():
+            if state.status != "running":
+                continue
+            cap = min(state.plan.max_parallel or self.parallel, self.parallel)
+            for task in state.tasks:
+                if len(running) >= self.parallel or state.running >= cap:
+                    break
+                if task.status != "pending":
+                    continue
+                task.status = "running"
+                state.running += 1
+                self.reporter.task_started(state, task)
+                running[pool.submit(self._run_task, state, task)] = (state, task)
+
+    def _finished(self, state: StepState, task: Task, future: futures.Future) -> None:
+        state.running -= 1
+        try:
+            task.status = future.result()
+        except Exception as exc:  # noqa: BLE001 - a bug in one task must not hang the run
+            task.status, task.message = "failed", f"internal error: {exc!r}"
+        self.reporter.task_finished(state, task)
+        if task.status == "failed":
+            self.failed, self.reason = True, self.reason or "step_failed"
+            state.status = "failed"
+            state.message = f"{task.label()} failed: {task.message}"
+            return
+        if task.status == "interrupted":
+            self.interrupted = True
+            return
+        if state.plan.sweep and all(t.status in ("succeeded", "cached")
+                                    for t in state.tasks if t.key == task.key):
+            self._promote(state, task.key)
+        if all(t.status in ("succeeded", "cached") for t in state.tasks):
+            self._step_done(state)
+
+    # -- steps ------------------------------------------------------------------------------
+    def _expand(self, state: StepState) -> None:
+        step: StepPlan = state.plan
+        try:
+            state.items = self._items(step)
+        except (ValueError, OSError) as exc:
+            state.status, state.message = "failed", str(exc)
+            self.failed, self.reason = True, self.reason or "step_failed"
+            self.reporter.step_failed(state)
+            return
+        trials = list(enumerate(step.trials)) if step.trials is not None else [(None, None)]
+        state.tasks = [Task(step.name, key, item, index, values)
+                       for key, item in state.items for index, values in trials]
+        state.status = "running"
+        self.ctx.log(f"{step.name}: image {step.image} is ignored and resources are not "
+                     "enforced by mlc run")
+        self.reporter.step_started(state)
+
+    def _items(self, step: StepPlan) -> list[tuple[str, dict]]:
+        if not step.dims:
+            return [("", {})]
+        dims = []
+        for d in step.dims:
+            entry: dict = {"name": d.name, "bound": d.bound}
+            if d.only is not None:
+                entry["only"] = list(d.only)
+            if d.source == "literal":
+                entry["values"] = list(d.values)
+            elif d.source == "param":
+                entry["values"] = self.ctx.params[d.ref]
+            else:
+                entry["values"] = self.ctx.value_outputs[d.ref]
+            dims.append(entry)
+        return item_rules.expand(dims)
+
+    def _step_done(self, state: StepState) -> None:
+        step: StepPlan = state.plan
+        state.status = "cached" if all(t.status == "cached" for t in state.tasks) \
+            else "succeeded"
+        if not step.foreach:
+            folder = self.ctx.folders.task_dir(step.name)
+            for out in step.outputs:
+                if not out.artifact and (folder / "outputs" / out.name).exists():
+                    self.ctx.value_outputs[f"{step.name}.{out.name}"] = read_value(
+                        folder / "outputs" / out.name, out.type)
+        if step.type == "evaluate" and state.gate_failed and not step.consumed_by_deploy:
+            self.failed, self.reason = True, self.reason or "gate"
+            state.message = "gates failed and no deploy step reads the decision"
+        self.reporter.step_finished(state)
+
+    def _promote(self, state: StepState, key: str) -> None:
+        """Select the best trial of an item; its outputs become the item's (SPEC 6.4)."""
+        step: StepPlan = state.plan
+        metric_out = next(o.name for o in step.outputs if o.type == "metrics")
+        trials = [t for t in state.tasks if t.key == key]
+        results = []
+        for t in trials:
+            folder = self.ctx.folders.task_dir(step.name, key, t.trial)
+            metrics = json.loads((folder / "outputs" / metric_out).read_text(encoding="utf-8"))
+            results.append({"index": t.trial, "metrics": metrics, "values": t.trial_values})
+        best, summary = select_rules.select(results, {"primary_metric": step.objective[0],
+                                                      "goal": step.objective[1]})
+        item_dir = self.ctx.folders.task_dir(step.name, key)
+        outputs = item_dir / "outputs"
+        if outputs.exists():
+            shutil.rmtree(outputs)
+        shutil.copytree(self.ctx.folders.task_dir(step.name, key, best) / "outputs", outputs,
+                        symlinks=True)
+        (outputs / "best_params").write_text(json.dumps(step.trials[best]), encoding="utf-8")
+        (outputs / "trials").write_text(json.dumps(summary), encoding="utf-8")
+        self.ctx.log(f"{step.name} {key}: best trial {best}".replace("  ", " "))
+
+    def _deploy(self, state: StepState) -> None:
+        decision = render_deploy(self.plan, state.plan, self.ctx, self.states)
+        deployed = len(decision["deployed_items"]) if decision["proceed"] else 0
+        state.fixed = {"total": decision["items"], "succeeded": deployed, "failed": 0,
+                       "skipped": decision["items"] - deployed, "cached": 0}
+        self.reporter.deploy(state, decision)
+        if decision["proceed"]:
+            state.status = "succeeded"
+        else:
+            state.status = "skipped"
+            self.failed, self.reason = True, self.reason or "gate"
+            state.message = (f"gate: {decision['passed']}/{decision['items']} passed, "
+                             f"min_pass_rate {decision['min_pass_rate']}")
+
+    def _skip_the_rest(self) -> None:
+        for state in self.states.values():
+            for task in state.tasks:
+                if task.status in ("pending", "running"):
+                    task.status = "skipped"
+            if state.status in ("waiting", "running"):
+                state.status = "skipped"
+
+    # -- one task (in a worker thread) -----------------------------------------------------
+    def _run_task(self, state: StepState, task: Task) -> str:
+        step: StepPlan = state.plan
+        runner = TaskRunner(self.ctx, step, task, self._stage(step, task))
+        try:
+            env, command = runner.prepare()
+        except (TaskFailed, ValueError) as exc:
+            task.message = str(exc)
+            return "failed"
+        key = self._cache_key(step, task, runner)
+        cached = self.ctx.cache.lookup(key, step.cache_max_age_s) if key else None
+        if cached is not None:
+            from .cache import restore
+
+            restore(cached, runner.outputs)
+            status = "cached"
+        else:
+            result = runner.run_attempts(env, command)
+            task.message = result.message
+            if result.status != "ok":
+                return "interrupted" if result.status == "interrupted" else "failed"
+            if key:
+                self.ctx.cache.store(key, runner.outputs, step.name)
+            status = "succeeded"
+        if step.type == "evaluate" and not runner.gate():
+            state.gate_failed = True
+        return status
+
+    def _cache_key(self, step: StepPlan, task: Task, runner: TaskRunner) -> str | None:
+        if not step.cache or not self.ctx.cache.enabled:
+            return None
+        material = {"static": static_digest(step), "params": {p: self.ctx.params[p]
+                                                              for p in step.params},
+                    "item": task.item, "trial": task.trial_values,
+                    "values": {k: v for k, v in self.ctx.value_outputs.items()
+                               if k.split(".")[0] in step.upstream}}
+        return self.ctx.cache.key(material, runner.staged)
+
+    def _stage(self, step: StepPlan, task: Task) -> dict[str, Path]:
+        """Stage artifact inputs: one item (zip), all items (fan-in), or the one output."""
+        folders = self.ctx.folders
+        base = folders.task_dir(step.name, task.key, task.trial) / "inputs"
+        staged: dict[str, Path] = {}
+        for art in step.artifacts:
+            target = base / art.name
+            if art.mode == "fanin":
+                entries = [(key, item, self._item_output(art.producer, key, art.output))
+                           for key, item in self._collection_items(art.producer)]
+                stage_collection(target, entries)
+            else:
+                key = task.key if art.mode == "zip" else ""
+                stage_input(target, self._item_output(art.producer, key, art.output))
+            staged[art.name] = target
+        return staged
+
+    def _item_output(self, producer: str, key: str, output: str) -> Path:
+        """Where one item of a collection lives: a foreach step keeps a folder per item; a
+        partitioned features step keeps `<by>=<value>/` inside each split output."""
+        folders = self.ctx.folders
+        if self.plan.steps[producer].foreach or not key:
+            return folders.task_dir(producer, key) / "outputs" / output
+        return folders.task_dir(producer) / "outputs" / output / key
+
+    def _collection_items(self, producer: str) -> list[tuple[str, dict]]:
+        plan = self.plan.steps[producer]
+        if plan.foreach:
+            return self.states[producer].items
+        by = plan.config["features"]["partition"]["by"]
+        values = self.ctx.value_outputs[f"{producer}.partitions"]
+        return [(f"{by}={item_rules.enc(v)}", {by: v}) for v in values]
+
+
+def run_record(plan: Plan, scheduler: Scheduler, params: dict, started: str,
+               finished: str, run_id: str) -> dict:
+    """run.json (SPEC 12)."""
+    ok = not scheduler.failed and not scheduler.interrupted
+    return {"run_id": run_id, "status": "succeeded" if ok else "failed",
+            "reason": None if ok else scheduler.reason, "profile": plan.profile,
+            "params": params, "started_at": started, "finished_at": finished,
+            "steps": {name: {"status": s.status, "items": s.counts()}
+                      for name, s in scheduler.states.items()}}
+
+
+def save_record(path: Path, record: dict) -> None:
+    write_json(path, record)

@@ -1,0 +1,219 @@
+"""One task of a local run: a step for one item (and trial): values, env, config, attempts."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..plan import PathSlot, Slot, StepPlan, canonical, resolve_json
+from ..plan.build import Credentials
+from ..runtime import gates as gate_rules
+from .executor import Attempt, Executor
+from .folders import Folders, write_json
+from .outputs import problem
+
+
+class TaskFailed(Exception):
+    """The task cannot start (a missing secret key, an unusable path)."""
+
+
+@dataclass
+class Task:
+    step: str
+    key: str = ""
+    item: dict = field(default_factory=dict)
+    trial: int | None = None
+    trial_values: dict | None = None
+    status: str = "pending"  # pending running succeeded failed cached skipped
+    attempts: int = 0
+    message: str = ""
+    stderr: Path | None = None
+
+    def label(self) -> str:
+        parts = [self.step] + ([self.key] if self.key else [])
+        if self.trial is not None:
+            parts.append(f"trial={self.trial}")
+        return " ".join(parts)
+
+
+@dataclass
+class Context:
+    """What every task of the run shares."""
+
+    folders: Folders
+    executor: Executor
+    params: dict[str, Any]
+    run: dict[str, str]
+    secrets_dir: Path
+    base_env: dict[str, str]
+    cache: Any
+    log: Any  # callable(str)
+    value_outputs: dict[str, Any] = field(default_factory=dict)  # "step.output" -> value
+
+
+class TaskRunner:
+    """Everything needed to run `task` of `step`."""
+
+    def __init__(self, ctx: Context, step: StepPlan, task: Task, staged: dict[str, Path]) -> None:
+        self.ctx = ctx
+        self.step = step
+        self.task = task
+        self.dir = ctx.folders.task_dir(step.name, task.key, task.trial)
+        self.outputs = self.dir / "outputs"
+        self.staged = staged
+        task.stderr = self.dir / "stderr.log"
+        self.secret_values: list[str] = []
+
+    # -- values ----------------------------------------------------------------------------
+    def value(self, slot: Slot) -> Any:
+        kind, name, task = slot.kind, slot.name, self.task
+        if kind in ("param", "param_json"):
+            return self.ctx.params[name]
+        if kind in ("run", "run_field_json"):
+            return self.ctx.run[name]
+        if kind == "run_json":
+            return dict(self.ctx.run)
+        if kind in ("foreach", "foreach_json"):
+            return task.item[name]
+        if kind == "item_json":
+            return dict(task.item)
+        if kind in ("trial", "trial_value_json"):
+            return task.trial_values[name]
+        if kind == "trial_json":
+            return {"index": task.trial, "values": task.trial_values}
+        if kind in ("output", "output_json"):
+            return self.ctx.value_outputs[name]
+        if kind == "target":
+            return "local"
+        if kind == "local_path":
+            return str(self.ctx.folders.project / name)
+        raise ValueError(f"no local value for {slot}")
+
+    def path(self, slot: PathSlot) -> Path:
+        if slot.kind == "input":
+            return self.staged[slot.name]
+        if slot.kind == "output":
+            return self.outputs / slot.name
+        return self.ctx.secrets_dir / slot.name
+
+    def text(self, text: tuple, shell: bool = False) -> str:
+        out = []
+        for piece in text:
+            if isinstance(piece, Slot):
+                out.append(canonical(self.value(piece)))
+            elif isinstance(piece, PathSlot):
+                path = self.path(piece)
+                out.append(self.ctx.folders.shell_path(path) if shell else str(path))
+            else:
+                out.append(piece)
+        return "".join(out)
+
+    # -- preparation ------------------------------------------------------------------------
+    def config(self) -> dict:
+        def markers(node: Any) -> Any:
+            if isinstance(node, Credentials):
+                store = self._store(node.secret)
+                return {"secret": node.secret, "path": str(self.ctx.secrets_dir / store)}
+            if isinstance(node, dict):
+                return {k: markers(v) for k, v in node.items()}
+            if isinstance(node, (list, tuple)):
+                return [markers(v) for v in node]
+            return node
+
+        return resolve_json(markers(self.step.config), self.value,
+                            lambda p: str(self.path(p)))
+
+    def _store(self, secret: str) -> str:
+        mount = next((m for m in self.step.secret_mounts if m.secret == secret), None)
+        return mount.store if mount else secret
+
+    def environment(self) -> dict[str, str]:
+        env = dict(self.ctx.base_env)
+        for var in self.step.env:
+            if var.secret is not None:
+                env[var.name] = self._secret(*var.secret)
+            else:
+                env[var.name] = self.text(var.value)
+        for mount in self.step.secret_mounts:
+            directory = self.ctx.secrets_dir / mount.store
+            if not directory.is_dir():
+                raise TaskFailed(f"secret '{mount.store}' not found in {self.ctx.secrets_dir}")
+            for key in sorted(directory.iterdir()):
+                if key.is_file():
+                    self.secret_values.append(key.read_text(encoding="utf-8").strip())
+        env["MLC_STEP_CONFIG"] = str(self.dir / "config.json")
+        return env
+
+    def _secret(self, store: str, key: str) -> str:
+        path = self.ctx.secrets_dir / store / key
+        if not path.is_file():
+            raise TaskFailed(f"secret key {store}/{key} not found in {self.ctx.secrets_dir}")
+        value = path.read_text(encoding="utf-8").rstrip("\n")
+        self.secret_values.append(value)
+        return value
+
+    def command(self) -> list[str]:
+        if self.step.shell is not None:
+            return ["/bin/sh", "-c", self.text(self.step.shell, shell=True)]
+        return [self.text(a) for a in self.step.argv]
+
+    def fresh_outputs(self) -> None:
+        if self.outputs.exists():
+            shutil.rmtree(self.outputs)
+        self.outputs.mkdir(parents=True)
+        for out in self.step.outputs:
+            if out.directory and not out.by_mlc:
+                (self.outputs / out.name).mkdir()
+
+    # -- running ----------------------------------------------------------------------------
+    def run_attempts(self, env: dict[str, str], command: list[str]) -> Attempt:
+        retry = self.step.retry
+        limit = retry.limit if retry else 0
+        result = Attempt("failed", None, 0.0)
+        for attempt in range(1, limit + 2):
+            self.task.attempts = attempt
+            if attempt > 1:
+                delay = min(retry.duration_s * retry.factor ** (attempt - 2),
+                            retry.max_duration_s if retry.max_duration_s is not None else 1e18)
+                self.ctx.log(f"{self.task.label()}: retry {attempt - 1} of {limit} in {delay:g}s")
+                if self.ctx.executor.stopping.wait(delay):
+                    return Attempt("interrupted", None, 0.0, "interrupted")
+            self.fresh_outputs()
+            for name in ("stdout.log", "stderr.log"):
+                with open(self.dir / name, "a", encoding="utf-8") as fh:
+                    fh.write(f"--- mlc: attempt {attempt} ---\n")
+            result = self.ctx.executor.run(command, env, self.ctx.folders.project,
+                                           self.dir / "stdout.log", self.dir / "stderr.log",
+                                           self.step.timeout_s, self.secret_values)
+            if result.status == "ok":
+                found = problem(self.step, self.outputs)
+                if found is None:
+                    return result
+                result = Attempt("failed", 0, result.seconds, found)
+            self.ctx.log(f"{self.task.label()}: attempt {attempt} {result.status}: "
+                         f"{result.message}")
+            if result.status == "interrupted":
+                return result
+        return result
+
+    def gate(self) -> bool:
+        """Evaluate the gates of an evaluate task (runtime/gates.py): gates.json, `passed`."""
+        metrics = json.loads((self.outputs / "metrics").read_text(encoding="utf-8"))
+        resolved = [{k: (self.value(v) if isinstance(v, Slot) else v) for k, v in g.items()}
+                    for g in self.step.gates]
+        passed, record = gate_rules.evaluate(metrics, resolved)
+        write_json(self.dir / "gates.json", record)
+        (self.outputs / "passed").write_text("true" if passed else "false", encoding="utf-8")
+        return passed
+
+    def prepare(self) -> tuple[dict[str, str], list[str]]:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        env = self.environment()
+        write_json(self.dir / "config.json", self.config())
+        return env, self.command()
+
+
+__all__ = ["Context", "Task", "TaskFailed", "TaskRunner"]
