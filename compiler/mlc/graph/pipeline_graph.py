@@ -8,6 +8,7 @@ library's `graphlib` and networkx is loaded only to order, query or report cycle
 from __future__ import annotations
 
 import graphlib
+import heapq
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -75,10 +76,26 @@ class PipelineGraph:
 
     def order(self) -> list[str]:
         """Topological order, ties broken by name: outputs do not depend on the order of keys
-        in the file (diagnostics, which point into the file, use file positions instead)."""
-        import networkx as nx
+        in the file (diagnostics, which point into the file, use file positions instead).
 
-        return list(nx.lexicographical_topological_sort(self.g))
+        The same order as `nx.lexicographical_topological_sort(self.g)` (a property test holds
+        them equal), computed without importing networkx, which `mlc run` would pay 0.14 s for.
+        """
+        indegree = {name: len(preds) for name, preds in self.preds.items()}
+        successors: dict[str, list[str]] = {name: [] for name in self.preds}
+        for producer, consumer in self.edges:
+            successors[producer].append(consumer)
+        ready = [name for name, n in indegree.items() if n == 0]
+        heapq.heapify(ready)
+        out = []
+        while ready:
+            name = heapq.heappop(ready)
+            out.append(name)
+            for nxt in successors[name]:
+                indegree[nxt] -= 1
+                if indegree[nxt] == 0:
+                    heapq.heappush(ready, nxt)
+        return out
 
     def upstream(self, name: str) -> list[str]:
         return sorted(self.preds[name])

@@ -57,12 +57,16 @@ def run_local(plan: Plan, project: Path, *, params: dict[str, Any], run: dict[st
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("MLC_")}
     ctx = Context(folders, Executor(), params, run, secrets_dir, base_env,
                   Cache(folders.cache, not no_cache), log)
-    log(f"run {run_id} of {plan.project} (profile {plan.profile}), {parallel} in parallel")
+    profile = f"profile {plan.profile}" if plan.profile else "no profile"
+    log(f"run {run_id} of {plan.project} ({profile}), {parallel} in parallel")
     report = reporter(stream)
     scheduler = Scheduler(plan, ctx, parallel, report)
+    previous = os.getcwd()
+    os.chdir(project)  # commands run here (SPEC 12); every path of the run is absolute
     try:
         scheduler.run()
     finally:
+        os.chdir(previous)
         report.close()
         finished = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         record = run_record(plan, scheduler, params, run["started_at"], finished, run_id)

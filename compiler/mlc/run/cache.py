@@ -45,7 +45,10 @@ class Cache:
             shutil.rmtree(entry, ignore_errors=True)
         tmp = entry.with_name(entry.name + f".tmp{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
-        shutil.copytree(outputs, tmp / "outputs", symlinks=False)
+        if outputs.is_dir():
+            shutil.copytree(outputs, tmp / "outputs", symlinks=False)
+        else:  # a step without outputs: only its success is remembered
+            (tmp / "outputs").mkdir(parents=True)
         (tmp / "meta.json").write_text(json.dumps({"created": time.time(), "step": step}),
                                        encoding="utf-8")
         try:

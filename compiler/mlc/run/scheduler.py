@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import concurrent.futures as futures
 import json
+import os
 import shutil
+import traceback
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +35,9 @@ class StepState:
     items: list[tuple[str, dict]] = field(default_factory=list)
     tasks: list[Task] = field(default_factory=list)
     running: int = 0
+    queue: deque = field(default_factory=deque)        # tasks not yet started
+    left: dict = field(default_factory=dict)           # item key -> tasks not yet done
+    unfinished: int = 0
     gate_failed: bool = False
     message: str = ""
     fixed: dict | None = None  # a deploy step's counts: models deployed or held back
@@ -126,14 +132,11 @@ class Scheduler:
         if self.failed or self.interrupted:
             return
         for state in self.states.values():
-            if state.status != "running":
+            if state.status != "running" or not state.queue:
                 continue
             cap = min(state.plan.max_parallel or self.parallel, self.parallel)
-            for task in state.tasks:
-                if len(running) >= self.parallel or state.running >= cap:
-                    break
-                if task.status != "pending":
-                    continue
+            while state.queue and len(running) < self.parallel and state.running < cap:
+                task = state.queue.popleft()
                 task.status = "running"
                 state.running += 1
                 self.reporter.task_started(state, task)
@@ -145,6 +148,8 @@ class Scheduler:
             task.status = future.result()
         except Exception as exc:  # noqa: BLE001 - a bug in one task must not hang the run
             task.status, task.message = "failed", f"internal error: {exc!r}"
+            if os.environ.get("MLC_DEBUG"):
+                traceback.print_exception(exc)
         self.reporter.task_finished(state, task)
         if task.status == "failed":
             self.failed, self.reason = True, self.reason or "step_failed"
@@ -154,10 +159,11 @@ class Scheduler:
         if task.status == "interrupted":
             self.interrupted = True
             return
-        if state.plan.sweep and all(t.status in ("succeeded", "cached")
-                                    for t in state.tasks if t.key == task.key):
+        state.left[task.key] -= 1
+        state.unfinished -= 1
+        if state.plan.sweep and state.left[task.key] == 0:
             self._promote(state, task.key)
-        if all(t.status in ("succeeded", "cached") for t in state.tasks):
+        if state.unfinished == 0:
             self._step_done(state)
 
     # -- steps ------------------------------------------------------------------------------
@@ -173,6 +179,9 @@ class Scheduler:
         trials = list(enumerate(step.trials)) if step.trials is not None else [(None, None)]
         state.tasks = [Task(step.name, key, item, index, values)
                        for key, item in state.items for index, values in trials]
+        state.queue = deque(state.tasks)
+        state.left = {key: len(trials) for key, _ in state.items}
+        state.unfinished = len(state.tasks)
         state.status = "running"
         self.ctx.log(f"{step.name}: image {step.image} is ignored and resources are not "
                      "enforced by mlc run")

@@ -1,0 +1,366 @@
+"""`mlc run` (SPEC 12) with real processes: fan-out, sweeps, gates, retries, timeouts, caching,
+failure, injection, secrets and interruption."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli, write_project
+
+HEAD = "apiVersion: mlc/v1\nproject: {name: t, version: 1.0.0}\n"
+IMG = "image: python:3.12-slim"
+
+
+def run(tmp_path: Path, spec: str, *args: str, run_id: str = "r") -> tuple[subprocess.CompletedProcess, dict]:
+    write_project(tmp_path, {"mlc.yaml": HEAD + spec})
+    done = run_cli("run", "mlc.yaml", "--run-id", run_id, *args, cwd=tmp_path)
+    record_path = tmp_path / ".mlc" / "runs" / run_id / "run.json"
+    record = json.loads(record_path.read_text()) if record_path.exists() else {}
+    return done, record
+
+
+def steps(tmp_path: Path, run_id: str = "r") -> Path:
+    return tmp_path / ".mlc" / "runs" / run_id / "steps"
+
+
+def test_fan_out_counts_and_item_keys(tmp_path) -> None:
+    spec = f"""params:
+  sizes: {{type: list, default: [1, 2], max_items: 5}}
+steps:
+  s:
+    {IMG}
+    command: echo "$MLC_FOREACH_NAME/$MLC_FOREACH_SIZE" > ${{{{ outputs.o }}}}
+    foreach:
+      name: [plain, "a b", .hidden]
+      size: ${{{{ params.sizes }}}}
+    outputs: {{o: {{type: file}}}}
+"""
+    done, record = run(tmp_path, spec)
+    assert done.returncode == 0, done.stderr
+    assert record["steps"]["s"]["items"] == {"total": 6, "succeeded": 6, "failed": 0,
+                                             "skipped": 0, "cached": 0}
+    keys = sorted(str(p.relative_to(steps(tmp_path) / "s")) for p in
+                  (steps(tmp_path) / "s").glob("name=*/size=*"))
+    assert keys == ["name=%2Ehidden/size=1", "name=%2Ehidden/size=2", "name=a%20b/size=1",
+                    "name=a%20b/size=2", "name=plain/size=1", "name=plain/size=2"]
+    out = steps(tmp_path) / "s" / "name=a%20b" / "size=2" / "outputs" / "o"
+    assert out.read_text() == "a b/2\n"
+    config = json.loads((out.parent.parent / "config.json").read_text())
+    assert config["item"] == {"name": "a b", "size": 2} and config["target"] == "local"
+
+
+def test_sweep_best_trial_and_ties(tmp_path) -> None:
+    spec = f"""steps:
+  s:
+    {IMG}
+    command: 'echo "{{\\"m\\": $MLC_TRIAL_A}}" > ${{{{ outputs.metrics }}}}'
+    outputs: {{metrics: {{type: metrics}}}}
+    sweep:
+      sampling_algorithm: grid
+      search_space:
+        a: {{type: choice, values: [1, 3, 2]}}
+        b: {{type: choice, values: [x, y]}}
+      objective: {{primary_metric: m, goal: maximize}}
+"""
+    done, record = run(tmp_path, spec)
+    assert done.returncode == 0, done.stderr
+    outputs = steps(tmp_path) / "s" / "outputs"
+    # trials: (1,x) (1,y) (3,x) (3,y) (2,x) (2,y); a=3 wins, tied between 2 and 3: lowest index
+    assert json.loads((outputs / "best_params").read_text()) == {"a": 3, "b": "x"}
+    trials = json.loads((outputs / "trials").read_text())
+    assert [t["index"] for t in trials] == [0, 1, 2, 3, 4, 5]
+    assert trials[3] == {"index": 3, "values": {"a": 3, "b": "y"}, "metrics": {"m": 3}}
+    assert json.loads((outputs / "metrics").read_text()) == {"m": 3}
+    assert record["steps"]["s"]["items"]["succeeded"] == 1
+
+
+def _evaluate(metrics: str, gates: str, deploy: str = "") -> str:
+    return f"""steps:
+  train:
+    {IMG}
+    command: echo model > ${{{{ outputs.model }}}}/m && echo data > ${{{{ outputs.test }}}}/d
+    outputs: {{model: {{type: model}}, test: {{type: dataset}}}}
+  evaluate:
+    type: evaluate
+    {IMG}
+    command: |
+      echo '{metrics}' > "$MLC_OUTPUT_METRICS"
+    model: ${{{{ steps.train.outputs.model }}}}
+    baseline: "models:/x@production"
+    datasets: {{test: "${{{{ steps.train.outputs.test }}}}"}}
+    metrics: [acc]
+    gates: {gates}
+{deploy}"""
+
+
+PASS = '{"candidate": {"test": {"acc": 0.9}}}'
+
+
+@pytest.mark.parametrize("gates,code,status", [
+    ("[{metric: acc, dataset: test, min: 0.8}]", 0, "pass"),
+    ("[{metric: acc, dataset: test, min: 0.95}]", 1, "fail"),
+    ("[{metric: acc, dataset: test, min_absolute_change: 0.0}]", 0, "skipped"),
+])
+def test_gates(tmp_path, gates: str, code: int, status: str) -> None:
+    done, record = run(tmp_path, _evaluate(PASS, gates))
+    assert done.returncode == code, done.stderr
+    decision = json.loads((steps(tmp_path) / "evaluate" / "gates.json").read_text())
+    assert decision["gates"][0]["status"] == status
+    assert decision["passed"] == (status != "fail")
+    assert record["reason"] == (None if code == 0 else "gate")
+
+
+def test_gate_blocks_a_deploy(tmp_path) -> None:
+    deploy = """  release:
+    type: deploy
+    model: ${{ steps.train.outputs.model }}
+    gate: ${{ steps.evaluate.outputs.passed }}
+    model_format: sklearn
+    endpoint: demo
+"""
+    done, record = run(tmp_path, _evaluate(PASS, "[{metric: acc, dataset: test, min: 0.95}]",
+                                           deploy))
+    assert done.returncode == 1 and record["reason"] == "gate"
+    assert record["steps"]["release"]["status"] == "skipped"
+    decision = json.loads((steps(tmp_path) / "release" / "decision.json").read_text())
+    assert decision == {"items": 1, "passed": 0, "pass_rate": 0.0, "min_pass_rate": 1.0,
+                        "proceed": False, "deployed_items": []}
+    assert "blocked" in done.stderr
+
+
+def test_metrics_contract_is_an_attempt_failure(tmp_path) -> None:
+    done, record = run(tmp_path, _evaluate('{"candidate": {"test": {"acc": true}}}',
+                                           "[{metric: acc, dataset: test, min: 0.8}]"))
+    assert done.returncode == 1 and record["reason"] == "step_failed"
+    assert "must be a finite number" in done.stderr
+
+
+def test_flaky_step_succeeds_on_third_attempt(tmp_path) -> None:
+    spec = f"""steps:
+  flaky:
+    {IMG}
+    command: n=$(cat count 2>/dev/null || echo 0); n=$((n+1)); echo $n > count; test $n -ge 3
+    retries: {{limit: 2, backoff: {{duration: 1s, factor: 1}}}}
+"""
+    start = time.monotonic()
+    done, record = run(tmp_path, spec)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "count").read_text().strip() == "3"
+    assert time.monotonic() - start >= 2  # two backoff delays of 1 s
+    log = (tmp_path / ".mlc" / "runs" / "r" / "run.log").read_text()
+    assert "retry 1 of 2" in log and "retry 2 of 2" in log
+    assert (steps(tmp_path) / "flaky" / "stdout.log").read_text().count("--- mlc: attempt") == 3
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").exists() and \
+        Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+
+
+def test_timeout_kills_the_step_and_its_children(tmp_path) -> None:
+    spec = f"""steps:
+  slow:
+    {IMG}
+    command: sleep 300 & echo $! > child.pid; sleep 300
+    timeout: 1s
+"""
+    start = time.monotonic()
+    done, record = run(tmp_path, spec)
+    assert done.returncode == 1 and record["reason"] == "step_failed"
+    assert time.monotonic() - start < 30
+    assert "timed out after 1s" in done.stderr
+    child = int((tmp_path / "child.pid").read_text())
+    time.sleep(0.2)
+    assert not _alive(child)
+
+
+CACHED = """params:
+  p1: {type: string, default: one}
+  p2: {type: string, default: two}
+steps:
+  a:
+    image: python:3.12-slim
+    command: echo ${{ params.p1 }} | cut -c1-1 > ${{ outputs.o }}/v
+    outputs: {o: {type: dataset}}
+  b:
+    image: python:3.12-slim
+    command: cat ${{ inputs.o }}/v > ${{ outputs.r }}
+    inputs: {o: "${{ steps.a.outputs.o }}"}
+    outputs: {r: {type: file}}
+  c:
+    image: python:3.12-slim
+    command: echo ${{ params.p2 }} > ${{ outputs.r }}
+    outputs: {r: {type: file}}
+"""
+
+
+def _statuses(record: dict) -> dict[str, str]:
+    return {name: step["status"] for name, step in record["steps"].items()}
+
+
+def test_cache_hit_miss_and_invalidation(tmp_path) -> None:
+    _, first = run(tmp_path, CACHED, run_id="r1")
+    assert _statuses(first) == {"a": "succeeded", "b": "succeeded", "c": "succeeded"}
+    _, again = run(tmp_path, CACHED, run_id="r2")
+    assert _statuses(again) == {"a": "cached", "b": "cached", "c": "cached"}
+    _, p2 = run(tmp_path, CACHED, "--param", "p2=changed", run_id="r3")
+    assert _statuses(p2) == {"a": "cached", "b": "cached", "c": "succeeded"}
+    # p1 changes a's run, but its output (the first letter) is the same: b stays cached
+    _, p1 = run(tmp_path, CACHED, "--param", "p1=other", run_id="r4")
+    assert _statuses(p1) == {"a": "succeeded", "b": "cached", "c": "cached"}
+    _, p1b = run(tmp_path, CACHED, "--param", "p1=xyz", run_id="r5")
+    assert _statuses(p1b) == {"a": "succeeded", "b": "succeeded", "c": "cached"}
+    _, forced = run(tmp_path, CACHED, "--no-cache", run_id="r6")
+    assert _statuses(forced) == {"a": "succeeded", "b": "succeeded", "c": "succeeded"}
+    assert (steps(tmp_path, "r5") / "b" / "outputs" / "r").read_text() == "x\n"
+
+
+def test_failure_stops_new_work(tmp_path) -> None:
+    spec = f"""steps:
+  s:
+    {IMG}
+    command: test "$MLC_FOREACH_I" != 2
+    foreach: {{i: [1, 2, 3, 4, 5, 6]}}
+    max_parallel: 1
+  after:
+    {IMG}
+    command: "true"
+    needs: [s]
+"""
+    done, record = run(tmp_path, spec)
+    assert done.returncode == 1 and record["reason"] == "step_failed"
+    assert record["steps"]["s"]["items"] == {"total": 6, "succeeded": 1, "failed": 1,
+                                             "skipped": 4, "cached": 0}
+    assert record["steps"]["after"]["status"] == "skipped"
+    ran = sorted(p.name for p in (steps(tmp_path) / "s").iterdir())
+    assert ran == ["i=1", "i=2"]
+
+
+HOSTILE = ["$(touch pwned1)", "`touch pwned2`", '"; touch pwned3; "', "a'b\nc", "{{x}}z"]
+
+
+def test_values_are_never_executed(tmp_path) -> None:
+    values = json.dumps(HOSTILE[:4])
+    spec = f"""params:
+  p: {{type: string, default: {json.dumps(HOSTILE[0])}}}
+steps:
+  s:
+    {IMG}
+    command: |
+      printf '%s|%s|%s' ${{{{ params.p }}}} "${{{{ foreach.v }}}}" '${{{{ search_space.t }}}}' > ${{{{ outputs.metrics }}}}.txt; echo '{{"m": 1}}' > ${{{{ outputs.metrics }}}}
+    foreach: {{v: {values}}}
+    outputs: {{metrics: {{type: metrics}}}}
+    sweep:
+      sampling_algorithm: grid
+      search_space: {{t: {{type: choice, values: {values}}}}}
+      objective: {{primary_metric: m, goal: maximize}}
+"""
+    done, record = run(tmp_path, spec, "--param", f"p={HOSTILE[4]}")
+    assert done.returncode == 0, done.stderr
+    assert not list(tmp_path.glob("pwned*"))
+    written = sorted(p.read_text() for p in steps(tmp_path).rglob("trials/*/outputs/metrics.txt"))
+    assert len(written) == 16
+    assert f"{HOSTILE[4]}|{HOSTILE[1]}|{HOSTILE[2]}" in written
+
+
+def test_secrets_are_masked_and_required(tmp_path) -> None:
+    secret = "s3cr3t-VALUE-4711"
+    (tmp_path / "secrets" / "db-creds").mkdir(parents=True)
+    (tmp_path / "secrets" / "db-creds" / "password").write_text(secret + "\n")
+    spec = f"""secrets:
+  db: db-creds
+steps:
+  s:
+    {IMG}
+    command: echo "pw=$DB_PASSWORD" && echo "err $DB_PASSWORD" >&2
+    env: {{DB_PASSWORD: "${{{{ secrets.db.password }}}}"}}
+"""
+    done, _ = run(tmp_path, spec, "--secrets-dir", str(tmp_path / "secrets"))
+    assert done.returncode == 0, done.stderr
+    run_dir = tmp_path / ".mlc" / "runs" / "r"
+    texts = [p.read_text(errors="replace") for p in run_dir.rglob("*") if p.is_file()]
+    assert texts and not any(secret in t for t in texts)
+    assert "pw=***" in (run_dir / "steps" / "s" / "stdout.log").read_text()
+    assert "err ***" in (run_dir / "steps" / "s" / "stderr.log").read_text()
+    assert secret not in done.stdout + done.stderr
+    missing, record = run(tmp_path, spec, "--secrets-dir", str(tmp_path / "none"), run_id="r2")
+    assert missing.returncode == 1 and "secret key db-creds/password not found" in missing.stderr
+    assert not (steps(tmp_path, "r2") / "s" / "stdout.log").exists()  # never started
+
+
+def test_interrupt_leaves_no_process(tmp_path) -> None:
+    spec = f"""steps:
+  slow:
+    {IMG}
+    command: sleep 300 & echo $! > child.pid; echo started > started; wait
+"""
+    write_project(tmp_path, {"mlc.yaml": HEAD + spec})
+    proc = subprocess.Popen([sys.executable, "-m", "mlc", "run", "--run-id", "r"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not (tmp_path / "started").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert (tmp_path / "started").exists()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    record = json.loads((tmp_path / ".mlc" / "runs" / "r" / "run.json").read_text())
+    assert record["status"] == "failed" and record["reason"] == "interrupted"
+    child = int((tmp_path / "child.pid").read_text())
+    time.sleep(0.2)
+    assert not _alive(child)
+
+
+def test_environment_is_the_callers_minus_mlc(tmp_path) -> None:
+    spec = f"""steps:
+  s:
+    {IMG}
+    command: env > ${{{{ outputs.env }}}}
+    outputs: {{env: {{type: file}}}}
+"""
+    write_project(tmp_path, {"mlc.yaml": HEAD + spec})
+    done = run_cli("run", "--run-id", "r", cwd=tmp_path,
+                   env={"MLC_PARAM_EVIL": "x", "CALLER_VAR": "kept"})
+    assert done.returncode == 0, done.stderr
+    env = dict(line.split("=", 1) for line in (steps(tmp_path) / "s" / "outputs" / "env")
+               .read_text().splitlines() if "=" in line)
+    assert env["CALLER_VAR"] == "kept" and "MLC_PARAM_EVIL" not in env
+    assert env["MLC_RUN_ID"] == "r" and env["MLC_STEP_CONFIG"].endswith("config.json")
+    assert Path(env["MLC_STEP_CONFIG"]).is_absolute()
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["--param", "nope"], "is not NAME=VALUE"),
+    (["--param", "x=1"], "unknown param 'x'"),
+    (["--run-id", "-bad"], "--run-id '-bad' must match"),
+    (["--parallel", "0"], "--parallel must be at least 1"),
+])
+def test_usage_errors(tmp_path, args, fragment) -> None:
+    write_project(tmp_path, {"mlc.yaml": HEAD + f"steps:\n  s: {{{IMG}, command: 'true'}}\n"})
+    done = run_cli("run", *args, cwd=tmp_path)
+    assert done.returncode == 2 and fragment in done.stderr
+    assert not (tmp_path / ".mlc").exists()
+
+
+def test_typed_params(tmp_path) -> None:
+    spec = f"""params:
+  n: {{type: integer, default: 1}}
+steps:
+  s: {{{IMG}, command: 'test ${{{{ params.n }}}} = 7'}}
+"""
+    done, record = run(tmp_path, spec, "--param", "n=7")
+    assert done.returncode == 0 and record["params"] == {"n": 7}
+    bad = run_cli("run", "--param", "n=seven", "--run-id", "b", cwd=tmp_path)
+    assert bad.returncode == 2 and "not a valid integer" in bad.stderr
