@@ -3,12 +3,12 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-EXTRAS ?= test
+EXTRAS ?= test,examples
 
 .PHONY: demo test lint schema docs bench clean help
 
 help:
-	@echo "make demo    set up .venv and run mlc on the shipped examples"
+	@echo "make demo    set up .venv; validate, run and compile the shipped examples"
 	@echo "make test    set up .venv and run the whole test suite"
 	@echo "make schema  regenerate schemas/mlc-v1.schema.json from the models"
 	@echo "make docs    regenerate docs/diagnostics.md from the code registry"

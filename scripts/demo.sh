@@ -1,5 +1,6 @@
 #!/bin/sh
-# make demo: validate the shipped examples and show the churn DAG.
+# make demo: validate the shipped examples, run them on this machine, compile churn for Argo.
+# The examples' step code runs `python`: make puts .venv/bin first on PATH.
 set -eu
 cd "$(dirname "$0")/.."
 if [ -t 1 ]; then B=$(printf '\033[1m'); N=$(printf '\033[0m'); else B=; N=; fi
@@ -13,6 +14,26 @@ mlc validate examples/churn/mlc.yaml
 
 step "mlc validate examples/churn/mlc.yaml --profile dev --target local"
 mlc validate examples/churn/mlc.yaml --profile dev --target local
+
+step "mlc run examples/minimal   (iris, scikit-learn, an accuracy gate)"
+rm -rf examples/minimal/.mlc/runs/demo
+(cd examples/minimal && mlc run --run-id demo 2>&1) || exit 1
+
+step "python examples/churn/scripts/make_dev_data.py   (a small synthetic DuckDB warehouse)"
+if [ -f examples/churn/data/dev/churn.duckdb ]; then
+  echo "examples/churn/data/dev exists (delete it to regenerate)"
+else
+  (cd examples/churn && python scripts/make_dev_data.py)
+fi
+
+step "mlc run examples/churn --profile dev   (features, per-country sweeps, gates, rollout plan)"
+echo "(task outputs are cached in .mlc/cache: a second make demo reuses them; --no-cache runs all)"
+rm -rf examples/churn/.mlc/runs/demo
+(cd examples/churn && mlc run --profile dev --run-id demo 2>&1) || exit 1
+printf '\nRun folder examples/churn/.mlc/runs/demo:\n'
+(cd examples/churn/.mlc/runs/demo && find . -maxdepth 3 -name 'trials' -prune -o -print | sort | head -40)
+printf '\nThe release decision (steps/release/decision.json):\n'
+cat examples/churn/.mlc/runs/demo/steps/release/decision.json
 
 step "mlc graph examples/churn/mlc.yaml --format mermaid"
 mlc graph examples/churn/mlc.yaml --format mermaid
@@ -30,5 +51,6 @@ sed 's/max_parallel: 2000/max_paralell: 2000/' examples/churn/mlc.yaml > "$tmp/m
 (cd "$tmp" && mlc validate mlc.yaml) || true
 rm -rf "$tmp"
 
-printf '\nDone. Argo documents: build/argo/workflow.yaml, build/prod/argo/workflow.yaml\n'
+printf '\nDone. Runs: examples/minimal/.mlc/runs/demo, examples/churn/.mlc/runs/demo\n'
+printf 'Argo documents: build/argo/workflow.yaml, build/prod/argo/workflow.yaml\n'
 printf 'Try: mlc explain E101, mlc schema, mlc graph --format dot\n'

@@ -24,7 +24,10 @@ class Plain:
             self.stream.flush()
 
     def step_started(self, state: Any) -> None:
-        self.line(f"{state.name}: {len(state.tasks)} task(s)")
+        tasks = len(state.tasks)
+        items = len({t.key for t in state.tasks})
+        shape = f" ({items} item(s) x {tasks // items} trial(s))" if items and tasks > items else ""
+        self.line(f"{state.name}: started, {tasks} task(s){shape}")
 
     def task_started(self, state: Any, task: Any) -> None:
         pass
@@ -32,12 +35,14 @@ class Plain:
     def task_finished(self, state: Any, task: Any) -> None:
         if task.status == "failed":
             self.line(failure_text(task))
-        elif len(state.tasks) <= 20 or task.status != "succeeded":
+        elif len(state.tasks) > 1 and (len(state.tasks) <= 20 or
+                                       task.status not in ("succeeded", "cached")):
             self.line(f"{task.label()}: {task.status}")
 
     def step_finished(self, state: Any) -> None:
         c = state.counts()
-        self.line(f"{state.name}: {state.status} ({c['succeeded']} ran, {c['cached']} cached)")
+        self.line(f"{state.name}: {state.status} ({c['total']} item(s): {c['succeeded']} ran, "
+                  f"{c['cached']} cached)")
 
     def step_failed(self, state: Any) -> None:
         self.line(f"{state.name}: FAILED: {state.message}")
