@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from .diagnostics import Diagnostic, sort_diagnostics
 from .graph import PipelineGraph, check_fanout_bounds, check_graph
-from .source import Limits, Source, load_path
+from .source import Limits, Source, load_bytes, load_path
 from .source.resolve import YAML11_BOOLEANS
 from .spec.config import Config
 from .spec.profiles import apply_profile, profile_names
@@ -55,16 +55,23 @@ def read_source(path: str, limits: Limits = Limits()) -> tuple[Source | None, li
 
 
 def validate(path: str, *, profiles: list[str] | None = None, targets: list[str] | None = None,
-             limits: Limits = Limits(), phase7: str = "checked") -> ValidationResult:
+             limits: Limits = Limits(), phase7: str = "checked",
+             data: bytes | None = None) -> ValidationResult:
     """Validate a file: the base always, and every profile (or only `profiles`).
 
     `phase7="checked"` runs phase 7 on the configurations being checked (SPEC 9.1); with
-    `phase7="selected"` (compile, run) only on the selected profile, or the base without one.
+    `phase7="selected"` (compile, run) only on the selected profile, or the base without one;
+    `phase7="none"` (diff) not at all. `data` is the file's content when it does not come
+    from disk (a git revision); `path` then only names it.
     """
     for t in targets or []:
         if t not in TARGETS:
             raise UsageError(f"unknown target '{t}' (choose from {', '.join(TARGETS)})")
-    source, diags = read_source(path, limits)
+    if data is not None:
+        loaded = load_bytes(data, path, limits)
+        source, diags = loaded.source, loaded.diagnostics
+    else:
+        source, diags = read_source(path, limits)
     if source is None:
         return ValidationResult(None, diags)
     names = profile_names(source.root)
@@ -123,6 +130,8 @@ class _Run:
             if step():
                 return
         for name, cfg in self.configs.items():
+            if phase7 == "none":
+                break
             if phase7 == "selected":
                 wanted = name == (profiles[0] if profiles else None)
             else:
@@ -319,3 +328,57 @@ def run(path: str, *, profile: str | None = None, params: list[str] = (),  # noq
                         parallel=parallel or os.cpu_count() or 1, no_cache=no_cache,
                         secrets_dir=secrets, stream=stream or sys.stderr)
     return result.diagnostics, outcome
+
+
+def read_revision(spec: str, limits: Limits = Limits()) -> bytes:
+    """The bytes of BASE or HEAD for `mlc diff`: a file, or `REV:path` through `git show`.
+
+    The path of `REV:path` is git's: relative to the repository root, or to the current
+    directory with `./`; when git finds nothing at the root-relative path, `./path` is tried.
+    """
+    import subprocess
+
+    if os.path.isfile(spec):
+        with open(spec, "rb") as fh:
+            return fh.read(limits.max_file_size + 1)
+    if os.path.isdir(spec):
+        raise UsageError(f"{spec} is a directory; give the mlc.yaml file")
+    rev, sep, rel = spec.partition(":")
+    if not sep or not rel:
+        raise UsageError(f"{spec}: no such file (a git revision is written REV:path, "
+                         "e.g. main:mlc.yaml)")
+    attempts = [f"{rev}:{rel}"]
+    if not rel.startswith(("./", "../", "/")):
+        attempts.append(f"{rev}:./{rel}")
+    message = ""
+    for obj in attempts:
+        try:
+            done = subprocess.run(["git", "show", obj], capture_output=True)
+        except FileNotFoundError:
+            raise UsageError(f"{spec}: git is not installed, so REV:path cannot be read") from None
+        if done.returncode == 0:
+            return done.stdout
+        message = message or done.stderr.decode("utf-8", "replace").strip().splitlines()[0] \
+            if done.stderr.strip() else message
+    raise UsageError(f"{spec}: {message or 'git show failed'}")
+
+
+def diff(base: str, head: str, *, limits: Limits = Limits()):
+    """Validate BASE and HEAD (files or REV:path) and compare them (`mlc diff`).
+
+    Returns (diagnostics, Diff | None): None when either side has errors (phases 1-6; target
+    rules are not needed to compare two pipelines). UsageError for an unreadable side.
+    """
+    from .diff import Side, diff as compare
+
+    sides = []
+    diags: list[Diagnostic] = []
+    for spec in (base, head):
+        result = validate(spec, limits=limits, phase7="none",
+                          data=read_revision(spec, limits))
+        diags += result.diagnostics
+        sides.append(Side(spec, result.configs, result.graphs, result.profiles)
+                     if result.ok else None)
+    if any(side is None for side in sides):
+        return diags, None
+    return diags, compare(sides[0], sides[1])

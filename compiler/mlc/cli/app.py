@@ -198,6 +198,50 @@ def run(
 
 
 @app.command()
+def diff(
+    base: str = typer.Argument(..., help="The old mlc file, or REV:path (e.g. main:mlc.yaml)."),
+    head: str = typer.Argument(..., help="The new mlc file, or REV:path."),
+    fmt: str = typer.Option("text", "--format", "-f",
+                            help="text (terminal), markdown (a PR comment), json (tools)."),
+    exit_code: bool = typer.Option(False, "--exit-code",
+                                   help="Exit 1 when anything changed, like git diff."),
+    max_file_size: str = opt.MAX_FILE_SIZE,
+) -> None:
+    """Semantic diff of two mlc files: what the pipeline does differently, per profile.
+
+    Steps added, removed and changed field by field, dependency edges, fan-out (the expansion
+    estimate), resources, gates, rollout plans, schedule and settings. Comments, key order and
+    values equal to their defaults do not count. The markdown form is ready to post as a
+    pull-request comment, with a Mermaid picture of the DAG.
+
+    Exit codes: 0 compared (1 with --exit-code when anything changed), 1 a side has errors,
+    2 usage error (a missing file, an unknown revision).
+
+    Examples:
+
+      mlc diff old/mlc.yaml mlc.yaml
+
+      mlc diff main:mlc.yaml mlc.yaml --format markdown > comment.md
+
+      mlc diff HEAD~1:examples/churn/mlc.yaml examples/churn/mlc.yaml --exit-code
+    """
+    from ..api import UsageError, diff as diff_files
+    from ..diff.render import RENDERERS
+    from .report import report
+
+    if fmt not in RENDERERS:
+        raise usage_error(f"unknown format '{fmt}' (choose from {', '.join(RENDERERS)})")
+    try:
+        diags, result = diff_files(base, head, limits=opt.limits(max_file_size))
+    except UsageError as exc:
+        raise usage_error(str(exc)) from None
+    if result is None:
+        raise typer.Exit(report(diags, "text"))
+    sys.stdout.write(RENDERERS[fmt](result))
+    raise typer.Exit(1 if exit_code and result.changed else 0)
+
+
+@app.command()
 def schema() -> None:
     """Print the JSON Schema of mlc/v1 (for editors and other tools).
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from urllib.parse import quote
 
 from .. import __version__
 from .codes import REGISTRY
@@ -92,5 +93,6 @@ def render_sarif(diags: Iterable[Diagnostic]) -> str:
 
 
 def _location(file: str, line: int | None, col: int | None) -> dict:
-    return {"physicalLocation": {"artifactLocation": {"uri": file},
+    """A relative URI reference, as code scanning expects (a space is %20, `%` is %25)."""
+    return {"physicalLocation": {"artifactLocation": {"uri": quote(file, safe="/")},
                                  "region": {"startLine": line or 1, "startColumn": col or 1}}}
