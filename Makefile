@@ -11,7 +11,7 @@ help:
 	@echo "make demo    set up .venv; validate, run and compile the shipped examples"
 	@echo "make test    set up .venv and run the whole test suite"
 	@echo "make schema  regenerate schemas/mlc-v1.schema.json from the models"
-	@echo "make docs    regenerate docs/diagnostics.md from the code registry"
+	@echo "make docs    regenerate docs/diagnostics.md and the churn DAG picture"
 	@echo "make bench   run the benchmarks in bench/ (installs peers in bench/.venv)"
 
 $(BIN)/python:
@@ -25,7 +25,16 @@ $(STAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	@PATH="$(CURDIR)/$(BIN):$$PATH" sh scripts/demo.sh
 
-test: $(STAMP)
+# A wheelhouse for the tests that install mlc the way users do (pre-commit hooks, the wheel):
+# they then run with --no-index, talking to nothing but the file system.
+WHEELS := .cache/wheels
+
+$(WHEELS)/.stamp: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip wheel -q -w $(WHEELS) hatchling .
+	rm -f $(WHEELS)/mlc-*.whl
+	@touch $@
+
+test: $(STAMP) $(WHEELS)/.stamp
 	$(BIN)/python -m pytest
 
 schema: $(STAMP)
@@ -33,6 +42,9 @@ schema: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python -m mlc.diagnostics.docs > docs/diagnostics.md
+	$(BIN)/mlc graph examples/churn/mlc.yaml --format dot > docs/img/churn-dag.dot
+	@if command -v dot >/dev/null; then dot -Tpng -Gdpi=110 docs/img/churn-dag.dot -o docs/img/churn-dag.png; \
+	else echo "graphviz not installed (apt-get install graphviz): docs/img/churn-dag.png not redrawn"; fi
 
 BENCH_PY := bench/.venv/bin/python
 
@@ -52,4 +64,4 @@ bench: bench/.venv/.installed
 	$(BENCH_PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) build .mlc
+	rm -rf $(VENV) build .mlc .cache

@@ -45,6 +45,13 @@ mlc compile examples/churn/mlc.yaml --target argo --profile prod --out build/pro
 step "mlc compile examples/minimal/mlc.yaml --target argo   (a local source: E406, nothing written)"
 mlc compile examples/minimal/mlc.yaml --target argo --out build/minimal || true
 
+step "mlc diff: what a change to churn does (max_partitions 250 -> 30, bigger train and evaluate steps)"
+tmp=$(mktemp -d)
+sed -e 's/max_partitions: 250/max_partitions: 30/' -e 's/resources: {cpu: 2, memory: 8Gi}/resources: {cpu: 4, memory: 16Gi}/' \
+  examples/churn/mlc.yaml > "$tmp/mlc.yaml"
+mlc diff examples/churn/mlc.yaml "$tmp/mlc.yaml"
+rm -rf "$tmp"
+
 step "what a mistake looks like (max_parallel misspelt)"
 tmp=$(mktemp -d)
 sed 's/max_parallel: 2000/max_paralell: 2000/' examples/churn/mlc.yaml > "$tmp/mlc.yaml"
@@ -53,4 +60,4 @@ rm -rf "$tmp"
 
 printf '\nDone. Runs: examples/minimal/.mlc/runs/demo, examples/churn/.mlc/runs/demo\n'
 printf 'Argo documents: build/argo/workflow.yaml, build/prod/argo/workflow.yaml\n'
-printf 'Try: mlc explain E101, mlc schema, mlc graph --format dot\n'
+printf 'Try: mlc init my-project, mlc explain E101, mlc diff --help, mlc graph --format dot\n'

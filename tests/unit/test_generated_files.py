@@ -42,3 +42,14 @@ def test_schema_rejects_an_unknown_key() -> None:
     doc = load12(EXAMPLES / "minimal" / "mlc.yaml")
     doc["steps"]["train"]["max_paralell"] = 3
     assert not validator.is_valid(doc)
+
+
+def test_churn_picture_source_has_not_drifted() -> None:
+    """docs/img/churn-dag.png is rendered by graphviz from docs/img/churn-dag.dot (`make docs`)."""
+    from mlc.api import validate
+    from mlc.graph.render import to_dot
+
+    result = validate(str(EXAMPLES / "churn" / "mlc.yaml"))
+    committed = (ROOT / "docs" / "img" / "churn-dag.dot").read_text(encoding="utf-8")
+    assert committed == to_dot(result.graphs[None], "churn"), "run `make docs` and commit"
+    assert (ROOT / "docs" / "img" / "churn-dag.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -10,7 +10,7 @@ from ..diagnostics import Diagnostic, exit_code
 from ..diagnostics.render import FORMATS, render_json, render_text, summary_line
 
 
-def report(diags: list[Diagnostic], fmt: str, *, strict: bool = False, result=None) -> int:
+def report(diags: list[Diagnostic], fmt: str, *, strict: bool = False) -> int:
     """Text goes to stderr with a summary line; machine formats go to stdout."""
     if fmt not in FORMATS:
         sys.stderr.write(f"mlc: error: unknown format '{fmt}' ({', '.join(FORMATS)})\n")

@@ -28,7 +28,8 @@ ABSENT = None  # a field present on one side only (values are dumped without Non
 SETTINGS = ("project", "params", "secrets", "sources", "targets")
 CATEGORIES = {"resources": "resources", "gates": "gates", "strategy": "rollout",
               "rollback": "rollout", "replicas": "rollout", "min_pass_rate": "rollout",
-              "foreach": "fan-out", "sweep": "fan-out", "max_parallel": "fan-out"}
+              "foreach": "fan-out", "sweep": "fan-out", "max_parallel": "fan-out",
+              "partition": "fan-out"}
 
 
 @dataclass(frozen=True)
