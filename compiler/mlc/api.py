@@ -339,8 +339,11 @@ def read_revision(spec: str, limits: Limits = Limits()) -> bytes:
     import subprocess
 
     if os.path.isfile(spec):
-        with open(spec, "rb") as fh:
-            return fh.read(limits.max_file_size + 1)
+        try:
+            with open(spec, "rb") as fh:
+                return fh.read(limits.max_file_size + 1)
+        except OSError as exc:
+            raise UsageError(f"{spec}: cannot read: {exc.strerror}") from None
     if os.path.isdir(spec):
         raise UsageError(f"{spec} is a directory; give the mlc.yaml file")
     rev, sep, rel = spec.partition(":")
@@ -358,8 +361,8 @@ def read_revision(spec: str, limits: Limits = Limits()) -> bytes:
             raise UsageError(f"{spec}: git is not installed, so REV:path cannot be read") from None
         if done.returncode == 0:
             return done.stdout
-        message = message or done.stderr.decode("utf-8", "replace").strip().splitlines()[0] \
-            if done.stderr.strip() else message
+        if not message and done.stderr.strip():  # git's first complaint is the clearest
+            message = done.stderr.decode("utf-8", "replace").strip().splitlines()[0]
     raise UsageError(f"{spec}: {message or 'git show failed'}")
 
 
@@ -426,13 +429,13 @@ def init(directory: str, *, template: str = "minimal", name: str | None = None,
     problem = check_name(name)
     if problem:
         raise UsageError(problem)
+    if target_dir.exists() and not target_dir.is_dir():
+        raise UsageError(f"{directory} is a file; give a directory for the new project")
     present = occupied(target_dir)
     if present and not force:
         shown = ", ".join(present[:5]) + (", ..." if len(present) > 5 else "")
         raise UsageError(f"{directory} is not empty ({shown}); choose an empty directory or "
                          "pass --force to write over the template's files")
-    if target_dir.exists() and not target_dir.is_dir():
-        raise UsageError(f"{directory} is a file")
 
     def checks_of(data: bytes) -> tuple[list[dict], list[str]]:
         result = validate("mlc.yaml", data=data)
@@ -456,7 +459,10 @@ def init(directory: str, *, template: str = "minimal", name: str | None = None,
         files, variables = render(templates[template], name, checks_of)
     except TemplateError as exc:
         raise UsageError(str(exc)) from None
-    write(target_dir, files)
+    try:
+        write(target_dir, files)
+    except OSError as exc:
+        raise UsageError(f"cannot write {exc.filename or directory}: {exc.strerror}") from None
     outcome = InitResult(str(target_dir), template, name, sorted(files),
                          run=templates[template].run)
     mlc_file = str(target_dir / "mlc.yaml")

@@ -106,6 +106,12 @@ def test_bad_name_and_template_are_usage_errors(tmp_path) -> None:
     unknown = run_cli("init", str(tmp_path / "b"), "--template", "nope")
     assert unknown.returncode == 2 and "templates: " in unknown.stderr
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+    (tmp_path / "file").write_text("x")
+    on_file = run_cli("init", str(tmp_path / "file"))
+    assert on_file.returncode == 2 and "is a file" in on_file.stderr
+    under_file = run_cli("init", str(tmp_path / "file" / "p"))
+    assert under_file.returncode == 2 and "cannot write" in under_file.stderr
+    assert "Traceback" not in on_file.stderr + under_file.stderr
 
 
 def test_defaults_without_a_terminal(tmp_path) -> None:

@@ -163,10 +163,8 @@ def render(template: Template, name: str, checks_of) -> tuple[dict[str, bytes], 
 
 def occupied(directory: Path) -> list[str]:
     """What is already in `directory` (empty: fine to write)."""
-    if not directory.exists():
-        return []
     if not directory.is_dir():
-        return [directory.name]
+        return []
     return sorted(p.name for p in directory.iterdir())
 
 
