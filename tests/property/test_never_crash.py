@@ -120,3 +120,21 @@ def tree_mutation(draw):
 @given(tree=tree_mutation())
 def test_structural_mutations_of_the_examples(tmp_path, tree) -> None:
     check(tmp_path, json.dumps(tree).encode("utf-8"))
+
+
+@SETTINGS
+@given(tree=tree_mutation())
+def test_diff_against_a_mutation_never_raises(tmp_path, tree) -> None:
+    """`mlc diff` of an example and a mutation of it: diagnostics, or a diff that renders."""
+    from mlc.api import diff
+    from mlc.diff.render import RENDERERS
+
+    name = "churn" if "profiles" in tree else "minimal"  # most often its own origin
+    head = tmp_path / "head.yaml"
+    head.write_text(json.dumps(tree), encoding="utf-8")
+    diags, result = diff(str(EXAMPLES / name / "mlc.yaml"), str(head))
+    if result is None:
+        assert any(d.is_error for d in diags)
+        return
+    for render in RENDERERS.values():
+        assert render(result).endswith("\n")
