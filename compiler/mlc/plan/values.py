@@ -7,19 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..runtime.items import canonical  # SPEC 5.3; generated tasks carry the same function
 from .model import PathSlot, Slot, Text
-
-
-def canonical(value: Any) -> str:
-    """SPEC 5.3: strings as is; integers decimal; numbers the shortest round-trip JSON number;
-    booleans true/false; lists compact JSON."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return json.dumps(value)
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def value_type(value: Any) -> str:

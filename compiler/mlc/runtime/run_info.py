@@ -12,6 +12,8 @@ import os
 import sys
 
 
+# Each runtime module is shipped alone into a generated task, so it carries its own copy of
+# SPEC 5.3 canonical text (runtime/items.py has the same; tests/unit check they agree).
 def canonical(value):
     if isinstance(value, str):
         return value
