@@ -13,6 +13,7 @@ help:
 	@echo "make schema  regenerate schemas/mlc-v1.schema.json from the models"
 	@echo "make docs    regenerate docs/diagnostics.md and the churn DAG picture"
 	@echo "make bench   run the benchmarks in bench/ (installs peers in bench/.venv)"
+	@echo "make lint    check the layering of STYLE.md (import-linter contracts)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +37,9 @@ $(WHEELS)/.stamp: pyproject.toml | $(BIN)/python
 
 test: $(STAMP) $(WHEELS)/.stamp
 	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/lint-imports --no-cache
 
 schema: $(STAMP)
 	$(BIN)/python -m mlc.spec.jsonschema > schemas/mlc-v1.schema.json

@@ -19,10 +19,18 @@ def bench_python() -> str:
     return str(candidate) if candidate.exists() else sys.executable
 
 
+def bench_env() -> dict[str, str]:
+    """The environment benchmarks run in: this one, with bytecode caching allowed. An
+    installed mlc has its .pyc files (pip compiles them); an editable checkout gets them on
+    the warm-up run. PYTHONDONTWRITEBYTECODE set to anything, even "0", turns this off and
+    would time the compiling of mlc's sources on every start."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def median_seconds(cmd: list[str], runs: int = 9, cwd: str | None = None,
                    expect: tuple[int, ...] = (0,)) -> float:
     """Median wall time of `cmd` as a fresh process (one warm-up run first)."""
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="0")
+    env = bench_env()
     first = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True)
     if first.returncode not in expect:
         raise SystemExit(f"{' '.join(cmd)} exited {first.returncode}:\n"

@@ -1,6 +1,5 @@
 """plan: the target-independent plan of a pipeline (what runs, with which values)."""
 
-from . import kserve
 from .build import Credentials, build_plan
 from .model import (
     ArtifactInput,
@@ -18,6 +17,6 @@ from .model import (
 )
 from .values import StrText, canonical, env_name, k8s_resources, render_json, resolve_json
 
-__all__ = ["kserve", "ArtifactInput", "Credentials", "DeployPlan", "Dim", "EnvVar", "OutputSpec",
+__all__ = ["ArtifactInput", "Credentials", "DeployPlan", "Dim", "EnvVar", "OutputSpec",
            "PathSlot", "Plan", "Retry", "SecretMount", "Slot", "StepPlan", "StrText", "Text",
            "build_plan", "canonical", "env_name", "k8s_resources", "render_json", "resolve_json"]

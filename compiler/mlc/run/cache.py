@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from pathlib import Path
 
@@ -38,6 +37,8 @@ class Cache:
         return entry / "outputs"
 
     def store(self, key: str, outputs: Path, step: str) -> None:
+        import shutil
+
         if not self.enabled:
             return
         entry = self._entry(key)
@@ -60,6 +61,8 @@ class Cache:
 def restore(cached: Path, outputs: Path) -> None:
     """Give a task its outputs from the cache (hard links where possible: the cache is never
     written in place, so sharing is safe)."""
+    import shutil
+
     if outputs.exists():
         shutil.rmtree(outputs)
     shutil.copytree(cached, outputs, copy_function=_link_or_copy)
@@ -69,4 +72,6 @@ def _link_or_copy(src: str, dst: str) -> None:
     try:
         os.link(src, dst)
     except OSError:
+        import shutil
+
         shutil.copy2(src, dst)

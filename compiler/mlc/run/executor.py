@@ -1,10 +1,13 @@
 """Run one attempt as a process group (SPEC 12): logs, timeout, kill, secret masking.
 
-Attempts start with `os.posix_spawn` (vfork-style: cheap from a large parent) in a new session,
-so each is a process group of its own; a pidfd gives an exact wait with a timeout. Logs go
-straight to files unless the step can see secrets; then both streams are read line by line and
-every secret value is replaced with `***` before it touches the disk. Where posix_spawn or pidfd
-is missing, subprocess.Popen does the same.
+The scheduler's worker threads call `Executor.run`, one attempt each. An attempt starts with
+`os.posix_spawn` (vfork-style: cheap from a large parent, and it releases the GIL while the
+child execs, so the workers' spawns overlap) in a new session, so it is a process group of its
+own; the worker waits with poll() on the attempt's pidfd with the step's timeout. A step that can
+see secrets gets pipes instead of log files: the same poll reads them, and every secret value
+becomes `***`, line by line, before it touches the disk. Where posix_spawn or pidfd is missing
+(macOS), subprocess.Popen starts the attempt and a small thread turns its exit into a readable
+pipe, so the wait is the same.
 """
 
 from __future__ import annotations
@@ -12,14 +15,19 @@ from __future__ import annotations
 import os
 import select
 import signal
-import subprocess
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import subprocess
 
 KILL_AFTER_S = 10.0
-FAST = hasattr(os, "posix_spawn") and hasattr(os, "pidfd_open") and hasattr(os, "POSIX_SPAWN_OPEN")
+FAST = (hasattr(os, "posix_spawn") and hasattr(os, "pidfd_open")
+        and hasattr(os, "POSIX_SPAWN_OPEN") and hasattr(os, "POSIX_SPAWN_DUP2"))
+APPEND = os.O_WRONLY | os.O_CREAT | os.O_APPEND
 
 
 @dataclass
@@ -30,12 +38,60 @@ class Attempt:
     message: str = ""
 
 
+class _CannotStart(Exception):
+    pass
+
+
+class _Masked:
+    """A pipe's bytes, split into lines, every secret replaced, appended to a log file."""
+
+    def __init__(self, sink: int, secrets: list[str]) -> None:
+        self.sink = sink
+        self.secrets = secrets
+        self.pending = b""
+
+    def feed(self, data: bytes) -> None:
+        if not data:  # end of file: the last, unterminated line
+            if self.pending:
+                self._write(self.pending)
+            os.close(self.sink)
+            return
+        data = self.pending + data
+        cut = data.rfind(b"\n") + 1
+        self.pending = data[cut:]
+        if cut:
+            self._write(data[:cut])
+
+    def _write(self, chunk: bytes) -> None:
+        text = chunk.decode("utf-8", "replace")
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        os.write(self.sink, text.encode("utf-8"))
+
+
+class _Started:
+    """A running attempt: its pid, the fd that becomes readable when it ends, masked pipes."""
+
+    def __init__(self, pid: int, exit_fd: int, popen: subprocess.Popen | None = None) -> None:
+        self.pid = pid
+        self.exit_fd = exit_fd
+        self.popen = popen
+        self.streams: dict[int, _Masked] = {}
+
+    def returncode(self) -> int:
+        if self.popen is not None:
+            return self.popen.wait()
+        _, status = os.waitpid(self.pid, 0)
+        return os.waitstatus_to_exitcode(status)
+
+
 class Executor:
     """Spawns attempts and remembers their process groups, so all can be ended at once."""
 
     def __init__(self) -> None:
         self._groups: set[int] = set()
         self._lock = threading.Lock()
+        self._programs: dict[tuple, str] = {}  # (name, PATH, cwd) -> the program found
         self.stopping = threading.Event()
 
     def run(self, command: list[str], env: dict[str, str], cwd: Path, stdout: Path,
@@ -43,13 +99,28 @@ class Executor:
         start = time.monotonic()
         if self.stopping.is_set():
             return Attempt("interrupted", None, 0.0, "interrupted before it started")
-        if FAST and not mask:
-            code, timed_out = self._spawned(command, env, cwd, stdout, stderr, timeout_s)
-        else:
-            code, timed_out = self._popen(command, env, cwd, stdout, stderr, timeout_s, mask)
+        secrets = _mask_list(mask)
+        try:
+            if FAST:
+                started = self._spawn(command, env, cwd, stdout, stderr, secrets)
+            else:
+                started = self._popen(command, env, cwd, stdout, stderr, secrets)
+        except _CannotStart as exc:
+            with open(stderr, "a", encoding="utf-8") as fh:
+                fh.write(f"mlc: {exc}\n")
+            return Attempt("failed", None, time.monotonic() - start, "cannot start the command")
+        with self._lock:
+            self._groups.add(started.pid)
+            missed = self.stopping.is_set()  # stop_all ran between the spawn and now
+        if missed:
+            _signal_group(started.pid, signal.SIGTERM)
+        try:
+            timed_out = _wait(started, None if timeout_s is None else start + timeout_s)
+            code = started.returncode()
+        finally:
+            with self._lock:
+                self._groups.discard(started.pid)
         seconds = time.monotonic() - start
-        if code is None:
-            return Attempt("failed", None, seconds, "cannot start the command")
         if timed_out:
             return Attempt("timeout", code, seconds,
                            f"timed out after {timeout_s}s (SIGTERM, then SIGKILL)")
@@ -59,93 +130,127 @@ class Executor:
             return Attempt("ok", 0, seconds)
         return Attempt("failed", code, seconds, f"exit code {code}")
 
-    # -- fast path --------------------------------------------------------------------------
-    def _spawned(self, command, env, cwd, stdout, stderr, timeout_s):
-        actions = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-                   (os.POSIX_SPAWN_OPEN, 1, str(stdout), os.O_WRONLY | os.O_CREAT | os.O_APPEND,
-                    0o644),
-                   (os.POSIX_SPAWN_OPEN, 2, str(stderr), os.O_WRONLY | os.O_CREAT | os.O_APPEND,
-                    0o644)]
+    def stop_all(self) -> None:
+        """Ctrl-C: end every running attempt, group and all; leave no process behind. SIGTERM,
+        then SIGKILL 10 s later, or at once on a second Ctrl-C."""
+        with self._lock:
+            self.stopping.set()
+            groups = list(self._groups)
+        for pgid in groups:
+            _signal_group(pgid, signal.SIGTERM)
+        deadline = time.monotonic() + KILL_AFTER_S
+        try:
+            while time.monotonic() < deadline and any(_group_alive(g) for g in groups):
+                time.sleep(0.05)
+        except KeyboardInterrupt:
+            pass
+        for pgid in groups:
+            if _group_alive(pgid):
+                _signal_group(pgid, signal.SIGKILL)
+
+    # -- starting ---------------------------------------------------------------------------
+    def _spawn(self, command, env, cwd, stdout, stderr, secrets) -> _Started:
         program = command[0]
         if "/" not in program:
-            program = _which(program, env.get("PATH", os.defpath), cwd)
+            where = (program, env.get("PATH", os.defpath), cwd)
+            program = self._programs.get(where) or _which(*where)
             if program is None:
-                with open(stderr, "a", encoding="utf-8") as fh:
-                    fh.write(f"mlc: command not found: {command[0]}\n")
-                return None, False
+                raise _CannotStart(f"command not found: {command[0]}")
+            self._programs[where] = program
+        if os.getcwd() != os.fspath(cwd):
+            # posix_spawn has no working-directory option before Python 3.13: the child
+            # inherits the runner's, which run_local sets to the project for the whole run.
+            raise _CannotStart(f"cannot start: the runner's working directory is not {cwd}")
+        actions: list = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0)]
+        pipes: list[tuple[int, int, Path]] = []
+        if secrets:
+            for target, log in ((1, stdout), (2, stderr)):
+                r, w = os.pipe()
+                pipes.append((r, w, log))
+                actions.append((os.POSIX_SPAWN_DUP2, w, target))
+        else:
+            actions += [(os.POSIX_SPAWN_OPEN, 1, os.fspath(stdout), APPEND, 0o644),
+                        (os.POSIX_SPAWN_OPEN, 2, os.fspath(stderr), APPEND, 0o644)]
         try:
-            pid = _spawn_in(cwd, program, command, env, actions)
+            pid = os.posix_spawn(program, command, env, file_actions=actions, setsid=True)
         except OSError as exc:
-            with open(stderr, "a", encoding="utf-8") as fh:
-                fh.write(f"mlc: cannot start: {exc}\n")
-            return None, False
-        with self._lock:
-            self._groups.add(pid)
-        try:
-            fd = os.pidfd_open(pid)
-            try:
-                poller = select.poll()
-                poller.register(fd, select.POLLIN)
-                ready = poller.poll(None if timeout_s is None else timeout_s * 1000)
-            finally:
-                os.close(fd)
-            timed_out = not ready
-            if timed_out:
-                _terminate(pid)
-            _, status = os.waitpid(pid, 0)
-            return os.waitstatus_to_exitcode(status), timed_out
-        finally:
-            with self._lock:
-                self._groups.discard(pid)
+            for r, w, _ in pipes:
+                os.close(r)
+                os.close(w)
+            raise _CannotStart(f"cannot start: {exc}") from None
+        started = _Started(pid, os.pidfd_open(pid))
+        for r, w, log in pipes:
+            os.close(w)
+            started.streams[r] = _Masked(os.open(log, APPEND, 0o644), secrets)
+        return started
 
-    # -- portable path (and masking) --------------------------------------------------------
-    def _popen(self, command, env, cwd, stdout, stderr, timeout_s, mask):
+    def _popen(self, command, env, cwd, stdout, stderr, secrets) -> _Started:
+        import subprocess
+
         with open(stdout, "ab") as out, open(stderr, "ab") as err:
             try:
-                proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.PIPE if mask else out,
-                                        stderr=subprocess.PIPE if mask else err,
-                                        start_new_session=True)
+                popen = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.PIPE if secrets else out,
+                                         stderr=subprocess.PIPE if secrets else err,
+                                         start_new_session=True)
             except OSError as exc:
-                err.write(f"mlc: cannot start: {exc}\n".encode())
-                return None, False
-            with self._lock:
-                self._groups.add(proc.pid)
-            readers = _mask_streams(proc, out, err, mask) if mask else []
-            timed_out = False
-            try:
-                try:
-                    proc.wait(timeout=timeout_s)
-                except subprocess.TimeoutExpired:
-                    timed_out = True
-                    _terminate(proc.pid)
-                    proc.wait()
-            finally:
-                for reader in readers:
-                    reader.join()
-                with self._lock:
-                    self._groups.discard(proc.pid)
-            return proc.returncode, timed_out
+                raise _CannotStart(f"cannot start: {exc}") from None
+        r, w = os.pipe()  # the waiter closes w when the process has ended: r reads EOF
 
-    def stop_all(self) -> None:
-        """Ctrl-C: end every running attempt, group and all; leave no process behind."""
-        self.stopping.set()
-        with self._lock:
-            groups = list(self._groups)
-        threads = [threading.Thread(target=_terminate, args=(pgid,)) for pgid in groups]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        def waiter() -> None:
+            popen.wait()
+            os.close(w)
+
+        threading.Thread(target=waiter, daemon=True).start()
+        started = _Started(popen.pid, r, popen)
+        for stream, log in ((popen.stdout, stdout), (popen.stderr, stderr)):
+            if stream is not None:
+                started.streams[os.dup(stream.fileno())] = _Masked(os.open(log, APPEND, 0o644),
+                                                                   secrets)
+                stream.close()
+        return started
 
 
-def _spawn_in(cwd: Path, program: str, command: list[str], env: dict, actions: list) -> int:
-    """posix_spawn has no working-directory option before Python 3.13: the child inherits the
-    runner's, which `run_local` sets to the project for the whole run (all its paths are
-    absolute). Anywhere else, this refuses rather than run a command in the wrong place."""
-    if os.getcwd() != os.fspath(cwd):
-        raise OSError(f"the runner's working directory is not {cwd}")
-    return os.posix_spawn(program, command, env, file_actions=actions, setsid=True)
+def _wait(started: _Started, deadline: float | None) -> bool:
+    """Wait until the attempt has ended and its pipes are drained; on the deadline, SIGTERM
+    the group and SIGKILL it 10 s later if anything is left. True when it timed out."""
+    poller = select.poll()
+    open_fds = {started.exit_fd, *started.streams}
+    for fd in open_fds:
+        poller.register(fd, select.POLLIN)
+    timed_out = False
+    try:
+        while open_fds:
+            timeout = None if deadline is None or timed_out else \
+                max(0, int((deadline - time.monotonic()) * 1000) + 1)
+            events = poller.poll(timeout)
+            if not events and not timed_out and deadline is not None \
+                    and time.monotonic() >= deadline:
+                timed_out = True
+                _terminate(started.pid)
+                continue
+            for fd, _ in events:
+                if fd in started.streams:
+                    data = os.read(fd, 65536)
+                    started.streams[fd].feed(data)
+                    if data:
+                        continue
+                    del started.streams[fd]
+                poller.unregister(fd)
+                open_fds.discard(fd)
+                os.close(fd)
+    finally:
+        for fd in open_fds:
+            os.close(fd)
+        for masked in started.streams.values():
+            os.close(masked.sink)
+    return timed_out
+
+
+def _mask_list(mask: list[str]) -> list[str]:
+    secrets = sorted({s for s in mask if s}, key=len, reverse=True)
+    return secrets + [line for s in secrets if "\n" in s for line in s.split("\n")
+                      if len(line) >= 4]
 
 
 def _which(name: str, path: str, cwd: Path) -> str | None:
@@ -184,7 +289,9 @@ def _group_alive(pgid: int) -> bool:
         return False
     except PermissionError:
         return True
-    for entry in os.scandir("/proc") if os.path.isdir("/proc") else []:
+    if not os.path.isdir("/proc"):
+        return True
+    for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
@@ -194,24 +301,4 @@ def _group_alive(pgid: int) -> bool:
             continue
         if fields[0] != "Z" and int(fields[2]) == pgid:
             return True
-    return not os.path.isdir("/proc")
-
-
-def _mask_streams(proc: subprocess.Popen, out, err, mask: list[str]) -> list[threading.Thread]:
-    secrets = sorted({s for s in mask if s}, key=len, reverse=True)
-    secrets += [line for s in secrets if "\n" in s for line in s.split("\n") if len(line) >= 4]
-
-    def pump(stream, sink) -> None:
-        for line in iter(stream.readline, b""):
-            text = line.decode("utf-8", "replace")
-            for secret in secrets:
-                text = text.replace(secret, "***")
-            sink.write(text.encode("utf-8"))
-            sink.flush()
-        stream.close()
-
-    threads = [threading.Thread(target=pump, args=(proc.stdout, out), daemon=True),
-               threading.Thread(target=pump, args=(proc.stderr, err), daemon=True)]
-    for t in threads:
-        t.start()
-    return threads
+    return False

@@ -14,7 +14,6 @@ import datetime
 import json
 import os
 import re
-import secrets as _secrets
 from pathlib import Path
 
 RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}\Z")
@@ -23,7 +22,7 @@ SAFE_PATH = re.compile(r"[A-Za-z0-9._/=%-]+\Z")
 
 def new_run_id(now: datetime.datetime) -> str:
     """`YYYYMMDDTHHMMSSZ-<6 hex>` (SPEC 12)."""
-    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + _secrets.token_hex(3)
+    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + os.urandom(3).hex()
 
 
 class Folders:
@@ -34,14 +33,15 @@ class Folders:
         self.run_id = run_id
         self.root = project / ".mlc" / "runs" / run_id
         self.cache = project / ".mlc" / "cache"
+        self._steps = str(self.root / "steps")
 
     def task_dir(self, step: str, item_key: str = "", trial: int | None = None) -> Path:
-        path = self.root / "steps" / step
+        path = f"{self._steps}/{step}"  # one Path per task: a path of thousands of tasks
         if item_key:
-            path = path / item_key
+            path += f"/{item_key}"
         if trial is not None:
-            path = path / "trials" / f"trial={trial}"
-        return path
+            path += f"/trials/trial={trial}"
+        return Path(path)
 
     def step_dir(self, step: str) -> Path:
         return self.root / "steps" / step

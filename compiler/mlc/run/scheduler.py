@@ -3,14 +3,16 @@ on the targets, as processes on this machine; concurrency min(max_parallel, --pa
 
 A step starts when every step it depends on has succeeded; it expands into tasks (items x
 trials); after a failure nothing new starts, running work finishes, the run fails.
+
+Everything happens on one thread: the executor's event loop reports attempts that ended and
+retry delays that passed; the scheduler prepares tasks, starts attempts and books results.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as futures
 import json
 import os
-import shutil
+import threading
 import traceback
 from collections import deque
 from dataclasses import dataclass, field
@@ -21,9 +23,9 @@ from ..plan import DeployPlan, Plan, StepPlan
 from ..plan.values import static_digest
 from ..runtime import items as item_rules
 from ..runtime import select as select_rules
-from .deploy import render_deploy
 from .folders import stage_collection, stage_input, write_json
 from .outputs import read_value
+from .executor import Attempt
 from .tasks import Context, Task, TaskFailed, TaskRunner
 
 
@@ -65,7 +67,7 @@ class StepState:
                 out.append("failed")
             elif all(s == "cached" for s in statuses):
                 out.append("cached")
-            elif "skipped" in statuses or "pending" in statuses:
+            elif any(s in ("skipped", "pending", "interrupted") for s in statuses):
                 out.append("skipped")
             else:
                 out.append("succeeded")
@@ -73,6 +75,11 @@ class StepState:
 
 
 class Scheduler:
+    """`parallel` worker threads share the scheduler's state under one lock: each takes the next
+    ready task, runs it (preparing, spawning and waiting happen outside the lock, so spawns
+    overlap) and books its result, which may make further steps ready. The main thread only
+    waits, so Ctrl-C reaches it and nothing else."""
+
     def __init__(self, plan: Plan, ctx: Context, parallel: int, reporter: Any) -> None:
         self.plan = plan
         self.ctx = ctx
@@ -83,34 +90,82 @@ class Scheduler:
         self.failed = False
         self.reason: str | None = None
         self.interrupted = False
+        self.running = 0                   # tasks holding a slot
+        self.active: list[StepState] = []  # steps with tasks not yet started
+        self.changed = True                # a step ended: look for steps that can start
+        self.cond = threading.Condition()
 
     # -- the loop ---------------------------------------------------------------------------
     def run(self) -> None:
-        pool = futures.ThreadPoolExecutor(max_workers=self.parallel)
-        running: dict[futures.Future, tuple[StepState, Task]] = {}
+        workers = [threading.Thread(target=self._work, name=f"mlc-worker-{n}", daemon=True)
+                   for n in range(self.parallel)]
         try:
-            while True:
-                self._start_ready_steps()
-                self._submit(pool, running)
-                if not running:
-                    break
-                done, _ = futures.wait(list(running), return_when=futures.FIRST_COMPLETED)
-                for future in done:
-                    state, task = running.pop(future)
-                    self._finished(state, task, future)
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
         except KeyboardInterrupt:
-            self.interrupted = True
-            self.reason = "interrupted"
+            with self.cond:
+                self.interrupted = True
+                self.reason = "interrupted"
+                self.cond.notify_all()
             self.ctx.executor.stop_all()
-            for future in list(running):
-                state, task = running.pop(future)
-                try:
-                    self._finished(state, task, future)
-                except KeyboardInterrupt:
-                    pass
-        finally:
-            pool.shutdown(wait=True)
+            for worker in workers:
+                _join(worker)
         self._skip_the_rest()
+
+    def _work(self) -> None:
+        while True:
+            with self.cond:
+                picked = self._next()
+                if picked is None:
+                    self.cond.notify_all()
+                    return
+            state, task = picked
+            try:
+                status, message = self._run_task(state, task)
+            except Exception as exc:  # noqa: BLE001 - a bug in one task must not hang the run
+                if os.environ.get("MLC_DEBUG"):
+                    traceback.print_exception(exc)
+                status, message = "failed", f"internal error: {exc!r}"
+            with self.cond:
+                try:
+                    self._finished(state, task, status, message)
+                finally:
+                    self.cond.notify_all()
+
+    def _next(self) -> tuple[StepState, Task] | None:
+        """The next task to run (under the lock), waiting while others run; None when the run
+        has nothing left to start."""
+        while True:
+            if self.failed or self.interrupted:
+                return None
+            if self.changed:
+                self.changed = False
+                self._start_ready_steps()
+                continue
+            picked = self._pick()
+            if picked is not None:
+                return picked
+            if self.running == 0:
+                return None
+            self.cond.wait()
+
+    def _pick(self) -> tuple[StepState, Task] | None:
+        if self.running >= self.parallel:
+            return None
+        for state in self.active:
+            cap = min(state.plan.max_parallel or self.parallel, self.parallel)
+            if state.queue and state.running < cap:
+                task = state.queue.popleft()
+                task.status = "running"
+                state.running += 1
+                self.running += 1
+                if not state.queue:
+                    self.active.remove(state)
+                self.reporter.task_started(state, task)
+                return state, task
+        return None
 
     def _start_ready_steps(self) -> None:
         for name in self.plan.order:
@@ -122,34 +177,20 @@ class Scheduler:
                 continue
             if any(u.status in ("failed", "skipped") for u in upstream):
                 state.status = "skipped"
+                self.changed = True
                 continue
             if isinstance(state.plan, DeployPlan):
                 self._deploy(state)
+                self.changed = True
                 continue
             self._expand(state)
 
-    def _submit(self, pool, running: dict) -> None:
-        if self.failed or self.interrupted:
-            return
-        for state in self.states.values():
-            if state.status != "running" or not state.queue:
-                continue
-            cap = min(state.plan.max_parallel or self.parallel, self.parallel)
-            while state.queue and len(running) < self.parallel and state.running < cap:
-                task = state.queue.popleft()
-                task.status = "running"
-                state.running += 1
-                self.reporter.task_started(state, task)
-                running[pool.submit(self._run_task, state, task)] = (state, task)
-
-    def _finished(self, state: StepState, task: Task, future: futures.Future) -> None:
+    def _finished(self, state: StepState, task: Task, status: str, message: str) -> None:
         state.running -= 1
-        try:
-            task.status = future.result()
-        except Exception as exc:  # noqa: BLE001 - a bug in one task must not hang the run
-            task.status, task.message = "failed", f"internal error: {exc!r}"
-            if os.environ.get("MLC_DEBUG"):
-                traceback.print_exception(exc)
+        self.running -= 1
+        task.status = status
+        if message:
+            task.message = message
         self.reporter.task_finished(state, task)
         if task.status == "failed":
             self.failed, self.reason = True, self.reason or "step_failed"
@@ -158,6 +199,7 @@ class Scheduler:
             return
         if task.status == "interrupted":
             self.interrupted = True
+            self.reason = self.reason or "interrupted"
             return
         state.left[task.key] -= 1
         state.unfinished -= 1
@@ -165,6 +207,54 @@ class Scheduler:
             self._promote(state, task.key)
         if state.unfinished == 0:
             self._step_done(state)
+            self.changed = True
+
+    # -- one task (in a worker, outside the lock) -------------------------------------------
+    def _run_task(self, state: StepState, task: Task) -> tuple[str, str]:
+        step: StepPlan = state.plan
+        try:
+            runner = TaskRunner(self.ctx, step, task, self._stage(step, task))
+            env, command = runner.prepare()
+        except (TaskFailed, ValueError) as exc:
+            return "failed", str(exc)
+        key = self._cache_key(step, task, runner)
+        cached = self.ctx.cache.lookup(key, step.cache_max_age_s) if key else None
+        if cached is not None:
+            from .cache import restore
+
+            restore(cached, runner.outputs)
+            status = "cached"
+        else:
+            result = self._attempts(runner, env, command)
+            if result.status != "ok":
+                return ("interrupted" if result.status == "interrupted" else "failed",
+                        result.message)
+            if key:
+                self.ctx.cache.store(key, runner.outputs, step.name)
+            status = "succeeded"
+        if step.type == "evaluate" and not runner.gate():
+            state.gate_failed = True
+        return status, ""
+
+    def _attempts(self, runner: TaskRunner, env: dict[str, str], command: list[str]) -> Attempt:
+        """Attempts until one succeeds or the retries are spent, with backoff (SPEC 6.6)."""
+        executor, task, step = self.ctx.executor, runner.task, runner.step
+        while True:
+            runner.begin(task.attempts + 1)
+            result = runner.judge(executor.run(
+                command, env, self.ctx.folders.project, runner.stdout_log, runner.stderr_log,
+                step.timeout_s, runner.secret_values))
+            if result.status == "ok":
+                return result
+            self.ctx.log(f"{task.label()}: attempt {task.attempts} {result.status}: "
+                         f"{result.message}")
+            delay = runner.retry_delay()
+            if result.status == "interrupted" or delay is None:
+                return result
+            self.ctx.log(f"{task.label()}: retry {task.attempts} of {step.retry.limit} "
+                         f"in {delay:g}s")
+            if executor.stopping.wait(delay):
+                return Attempt("interrupted", None, 0.0, "interrupted")
 
     # -- steps ------------------------------------------------------------------------------
     def _expand(self, state: StepState) -> None:
@@ -183,9 +273,13 @@ class Scheduler:
         state.left = {key: len(trials) for key, _ in state.items}
         state.unfinished = len(state.tasks)
         state.status = "running"
+        self.active.append(state)
         self.ctx.log(f"{step.name}: image {step.image} is ignored and resources are not "
                      "enforced by mlc run")
         self.reporter.step_started(state)
+        if not state.tasks:  # a fan-out over nothing is done at once
+            self._step_done(state)
+            self.changed = True
 
     def _items(self, step: StepPlan) -> list[tuple[str, dict]]:
         if not step.dims:
@@ -206,8 +300,8 @@ class Scheduler:
 
     def _step_done(self, state: StepState) -> None:
         step: StepPlan = state.plan
-        state.status = "cached" if all(t.status == "cached" for t in state.tasks) \
-            else "succeeded"
+        state.status = "cached" if state.tasks and all(t.status == "cached"
+                                                       for t in state.tasks) else "succeeded"
         if not step.foreach:
             folder = self.ctx.folders.task_dir(step.name)
             for out in step.outputs:
@@ -221,6 +315,8 @@ class Scheduler:
 
     def _promote(self, state: StepState, key: str) -> None:
         """Select the best trial of an item; its outputs become the item's (SPEC 6.4)."""
+        import shutil
+
         step: StepPlan = state.plan
         metric_out = next(o.name for o in step.outputs if o.type == "metrics")
         trials = [t for t in state.tasks if t.key == key]
@@ -242,6 +338,8 @@ class Scheduler:
         self.ctx.log(f"{step.name} {key}: best trial {best}".replace("  ", " "))
 
     def _deploy(self, state: StepState) -> None:
+        from .deploy import render_deploy
+
         decision = render_deploy(self.plan, state.plan, self.ctx, self.states)
         deployed = len(decision["deployed_items"]) if decision["proceed"] else 0
         state.fixed = {"total": decision["items"], "succeeded": deployed, "failed": 0,
@@ -263,34 +361,6 @@ class Scheduler:
             if state.status in ("waiting", "running"):
                 state.status = "skipped"
 
-    # -- one task (in a worker thread) -----------------------------------------------------
-    def _run_task(self, state: StepState, task: Task) -> str:
-        step: StepPlan = state.plan
-        runner = TaskRunner(self.ctx, step, task, self._stage(step, task))
-        try:
-            env, command = runner.prepare()
-        except (TaskFailed, ValueError) as exc:
-            task.message = str(exc)
-            return "failed"
-        key = self._cache_key(step, task, runner)
-        cached = self.ctx.cache.lookup(key, step.cache_max_age_s) if key else None
-        if cached is not None:
-            from .cache import restore
-
-            restore(cached, runner.outputs)
-            status = "cached"
-        else:
-            result = runner.run_attempts(env, command)
-            task.message = result.message
-            if result.status != "ok":
-                return "interrupted" if result.status == "interrupted" else "failed"
-            if key:
-                self.ctx.cache.store(key, runner.outputs, step.name)
-            status = "succeeded"
-        if step.type == "evaluate" and not runner.gate():
-            state.gate_failed = True
-        return status
-
     def _cache_key(self, step: StepPlan, task: Task, runner: TaskRunner) -> str | None:
         if not step.cache or not self.ctx.cache.enabled:
             return None
@@ -303,9 +373,10 @@ class Scheduler:
 
     def _stage(self, step: StepPlan, task: Task) -> dict[str, Path]:
         """Stage artifact inputs: one item (zip), all items (fan-in), or the one output."""
-        folders = self.ctx.folders
-        base = folders.task_dir(step.name, task.key, task.trial) / "inputs"
         staged: dict[str, Path] = {}
+        if not step.artifacts:
+            return staged
+        base = self.ctx.folders.task_dir(step.name, task.key, task.trial) / "inputs"
         for art in step.artifacts:
             target = base / art.name
             if art.mode == "fanin":
@@ -348,3 +419,12 @@ def run_record(plan: Plan, scheduler: Scheduler, params: dict, started: str,
 
 def save_record(path: Path, record: dict) -> None:
     write_json(path, record)
+
+
+def _join(worker: threading.Thread) -> None:
+    """Join a worker; a second Ctrl-C while attempts end is not an error."""
+    while worker.is_alive():
+        try:
+            worker.join()
+        except KeyboardInterrupt:
+            continue

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,7 @@ class Context:
     cache: Any
     log: Any  # callable(str)
     value_outputs: dict[str, Any] = field(default_factory=dict)  # "step.output" -> value
+    marked: dict[str, Any] = field(default_factory=dict)  # step -> config with secret markers
 
 
 class TaskRunner:
@@ -63,10 +64,16 @@ class TaskRunner:
         self.step = step
         self.task = task
         self.dir = ctx.folders.task_dir(step.name, task.key, task.trial)
-        self.outputs = self.dir / "outputs"
+        base = str(self.dir)
+        self.stdout_log, self.stderr_log = base + "/stdout.log", base + "/stderr.log"
+        self.config_path = base + "/config.json"
         self.staged = staged
-        task.stderr = self.dir / "stderr.log"
+        task.stderr = Path(self.stderr_log)
         self.secret_values: list[str] = []
+
+    @functools.cached_property
+    def outputs(self) -> Path:
+        return self.dir / "outputs"
 
     # -- values ----------------------------------------------------------------------------
     def value(self, slot: Slot) -> Any:
@@ -114,6 +121,13 @@ class TaskRunner:
 
     # -- preparation ------------------------------------------------------------------------
     def config(self) -> dict:
+        marked = self.ctx.marked.get(self.step.name)
+        if marked is None:  # the same for every task of the step
+            marked = self.ctx.marked[self.step.name] = self._marked()
+        return resolve_json(marked, self.value, lambda p: str(self.path(p)))
+
+    def _marked(self) -> Any:
+        """The step's config with each credentials reference replaced by its marker."""
         def markers(node: Any) -> Any:
             if isinstance(node, Credentials):
                 store = self._store(node.secret)
@@ -124,8 +138,7 @@ class TaskRunner:
                 return [markers(v) for v in node]
             return node
 
-        return resolve_json(markers(self.step.config), self.value,
-                            lambda p: str(self.path(p)))
+        return markers(self.step.config)
 
     def _store(self, secret: str) -> str:
         mount = next((m for m in self.step.secret_mounts if m.secret == secret), None)
@@ -145,7 +158,7 @@ class TaskRunner:
             for key in sorted(directory.iterdir()):
                 if key.is_file():
                     self.secret_values.append(key.read_text(encoding="utf-8").strip())
-        env["MLC_STEP_CONFIG"] = str(self.dir / "config.json")
+        env["MLC_STEP_CONFIG"] = self.config_path
         return env
 
     def _secret(self, store: str, key: str) -> str:
@@ -164,6 +177,8 @@ class TaskRunner:
     def fresh_outputs(self, attempt: int) -> None:
         """An empty outputs folder with every directory output created (SPEC 6.1)."""
         if attempt > 1 and self.outputs.exists():
+            import shutil
+
             shutil.rmtree(self.outputs)
         if not self.step.outputs:
             return
@@ -172,37 +187,32 @@ class TaskRunner:
             if out.directory and not out.by_mlc:
                 (self.outputs / out.name).mkdir()
 
-    # -- running ----------------------------------------------------------------------------
-    def run_attempts(self, env: dict[str, str], command: list[str]) -> Attempt:
-        retry = self.step.retry
-        limit = retry.limit if retry else 0
-        result = Attempt("failed", None, 0.0)
-        for attempt in range(1, limit + 2):
-            self.task.attempts = attempt
-            if attempt > 1:
-                delay = min(retry.duration_s * retry.factor ** (attempt - 2),
-                            retry.max_duration_s if retry.max_duration_s is not None else 1e18)
-                self.ctx.log(f"{self.task.label()}: retry {attempt - 1} of {limit} in {delay:g}s")
-                if self.ctx.executor.stopping.wait(delay):
-                    return Attempt("interrupted", None, 0.0, "interrupted")
-            self.fresh_outputs(attempt)
-            if limit:  # a step that may retry: mark where each attempt begins
-                for name in ("stdout.log", "stderr.log"):
-                    with open(self.dir / name, "a", encoding="utf-8") as fh:
-                        fh.write(f"--- mlc: attempt {attempt} ---\n")
-            result = self.ctx.executor.run(command, env, self.ctx.folders.project,
-                                           self.dir / "stdout.log", self.dir / "stderr.log",
-                                           self.step.timeout_s, self.secret_values)
-            if result.status == "ok":
-                found = problem(self.step, self.outputs)
-                if found is None:
-                    return result
-                result = Attempt("failed", 0, result.seconds, found)
-            self.ctx.log(f"{self.task.label()}: attempt {attempt} {result.status}: "
-                         f"{result.message}")
-            if result.status == "interrupted":
-                return result
+    # -- attempts (the scheduler's event loop drives them) -----------------------------------
+    def begin(self, attempt: int) -> None:
+        """Before attempt `attempt` (1-based): fresh outputs; on a step that may retry, a line
+        in both logs marks where the attempt begins."""
+        self.task.attempts = attempt
+        self.fresh_outputs(attempt)
+        if self.step.retry and self.step.retry.limit:
+            for name in ("stdout.log", "stderr.log"):
+                with open(self.dir / name, "a", encoding="utf-8") as fh:
+                    fh.write(f"--- mlc: attempt {attempt} ---\n")
+
+    def judge(self, result: Attempt) -> Attempt:
+        """An exit 0 whose outputs break their contract (SPEC 6.1) is a failed attempt."""
+        if result.status == "ok" and (self.step.outputs or self.step.type == "features"):
+            found = problem(self.step, self.outputs)
+            if found is not None:
+                return Attempt("failed", 0, result.seconds, found)
         return result
+
+    def retry_delay(self) -> float | None:
+        """Seconds to wait before the next attempt, or None when none is left (SPEC 6.6)."""
+        retry, attempt = self.step.retry, self.task.attempts
+        if retry is None or attempt > retry.limit:
+            return None
+        return min(retry.duration_s * retry.factor ** (attempt - 1),
+                   retry.max_duration_s if retry.max_duration_s is not None else 1e18)
 
     def gate(self) -> bool:
         """Evaluate the gates of an evaluate task (runtime/gates.py): gates.json, `passed`."""
@@ -218,7 +228,7 @@ class TaskRunner:
         self.dir.mkdir(parents=True, exist_ok=True)
         env = self.environment()
         # One line: json's C encoder (indent= falls back to pure Python, 5x slower per task).
-        with open(os.path.join(self.dir, "config.json"), "w", encoding="utf-8") as fh:
+        with open(self.config_path, "w", encoding="utf-8") as fh:
             fh.write(json.dumps(self.config(), ensure_ascii=False) + "\n")
         return env, self.command()
 

@@ -1,0 +1,102 @@
+"""run/executor.py with real processes, on both ways of starting them: posix_spawn + pidfd (Linux)
+and subprocess.Popen + a waiter thread (the portable path macOS takes)."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from mlc.run import executor as ex
+
+
+@pytest.fixture(params=["fast", "portable"])
+def executor(request, monkeypatch, tmp_path):
+    if request.param == "fast" and not ex.FAST:
+        pytest.skip("posix_spawn or pidfd_open is missing here")
+    monkeypatch.setattr(ex, "FAST", request.param == "fast")
+    monkeypatch.chdir(tmp_path)  # posix_spawn children start in the runner's directory
+    return ex.Executor()
+
+
+def _run(executor, tmp_path: Path, script: str, timeout_s=None, mask=()):
+    return executor.run(["/bin/sh", "-c", script], dict(os.environ), tmp_path,
+                        tmp_path / "stdout.log", tmp_path / "stderr.log", timeout_s, list(mask))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_exit_codes_and_logs(executor, tmp_path) -> None:
+    ok = _run(executor, tmp_path, "echo out; echo err >&2")
+    assert (ok.status, ok.returncode) == ("ok", 0)
+    failed = _run(executor, tmp_path, "echo again; exit 3")
+    assert (failed.status, failed.returncode, failed.message) == ("failed", 3, "exit code 3")
+    assert (tmp_path / "stdout.log").read_text() == "out\nagain\n"  # appended, not replaced
+    assert (tmp_path / "stderr.log").read_text() == "err\n"
+
+
+def test_stdin_is_empty(executor, tmp_path) -> None:
+    assert _run(executor, tmp_path, "cat > got").status == "ok"
+    assert (tmp_path / "got").read_bytes() == b""
+
+
+def test_secrets_are_masked_in_both_streams(executor, tmp_path) -> None:
+    secret = "hunter2-XYZ"
+    script = (f"echo 'a {secret} b'; echo '{secret}' >&2; "
+              f"i=0; while [ $i -lt 2000 ]; do echo line$i; i=$((i+1)); done; "
+              f"printf 'tail {secret}'")
+    done = _run(executor, tmp_path, script, mask=[secret, ""])
+    assert done.status == "ok"
+    out = (tmp_path / "stdout.log").read_text()
+    assert out.startswith("a *** b\n") and out.endswith("line1999\ntail ***")
+    assert (tmp_path / "stderr.log").read_text() == "***\n"
+    assert secret not in out
+
+
+def test_a_multiline_secret_is_masked_whole_and_by_its_lines(executor, tmp_path) -> None:
+    secret = "first-line\nsecond-line"
+    done = _run(executor, tmp_path, "printf 'first-line\\nsecond-line\\n'; sleep 0.1; "
+                "echo 'then second-line alone'", mask=[secret])
+    assert done.status == "ok"
+    assert (tmp_path / "stdout.log").read_text() == "***\nthen *** alone\n"
+
+
+def test_timeout_ends_the_whole_group(executor, tmp_path) -> None:
+    start = time.monotonic()
+    done = _run(executor, tmp_path, "sleep 60 & echo $! > child; sleep 60", timeout_s=1)
+    assert done.status == "timeout" and "timed out after 1s" in done.message
+    assert time.monotonic() - start < 15
+    time.sleep(0.2)
+    assert not _alive(int((tmp_path / "child").read_text()))
+
+
+def test_a_missing_program_is_a_failed_attempt(executor, tmp_path) -> None:
+    done = executor.run(["no-such-program-mlc"], {"PATH": "/nonexistent"}, tmp_path,
+                        tmp_path / "stdout.log", tmp_path / "stderr.log", None, [])
+    assert done.status == "failed" and done.returncode is None
+    assert "no-such-program-mlc" in (tmp_path / "stderr.log").read_text()
+
+
+def test_stop_all_ends_running_attempts(executor, tmp_path) -> None:
+    results = []
+    worker = threading.Thread(target=lambda: results.append(
+        _run(executor, tmp_path, "sleep 60 & echo $! > child; wait")))
+    worker.start()
+    deadline = time.monotonic() + 10
+    while not (tmp_path / "child").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    executor.stop_all()
+    worker.join(timeout=15)
+    assert not worker.is_alive() and results[0].status == "interrupted"
+    assert not _alive(int((tmp_path / "child").read_text()))
+    assert _run(executor, tmp_path, "true").status == "interrupted"  # nothing new starts
