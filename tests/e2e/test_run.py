@@ -318,9 +318,59 @@ def test_interrupt_leaves_no_process(tmp_path) -> None:
     assert proc.returncode == 130, err
     record = json.loads((tmp_path / ".mlc" / "runs" / "r" / "run.json").read_text())
     assert record["status"] == "failed" and record["reason"] == "interrupted"
+    assert record["steps"]["slow"]["items"] == {"total": 1, "succeeded": 0, "failed": 0,
+                                                "skipped": 1, "cached": 0}
     child = int((tmp_path / "child.pid").read_text())
     time.sleep(0.2)
     assert not _alive(child)
+
+
+def test_a_second_interrupt_kills_at_once(tmp_path) -> None:
+    """A step that ignores SIGTERM would get SIGKILL after 10 s; a second Ctrl-C does not wait."""
+    spec = f"""steps:
+  stubborn:
+    {IMG}
+    command: trap '' TERM; sleep 300 & echo $! > child.pid; echo started > started; wait
+"""
+    write_project(tmp_path, {"mlc.yaml": HEAD + spec})
+    proc = subprocess.Popen([sys.executable, "-m", "mlc", "run", "--run-id", "r"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not (tmp_path / "started").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.5)
+    assert proc.poll() is None  # still waiting for the group to end
+    second = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert time.monotonic() - second < 5
+    time.sleep(0.2)
+    assert not _alive(int((tmp_path / "child.pid").read_text()))
+
+
+def test_an_interrupt_ends_a_retry_backoff(tmp_path) -> None:
+    spec = f"""steps:
+  failing:
+    {IMG}
+    command: exit 1
+    retries: {{limit: 1, backoff: {{duration: 5m}}}}
+"""
+    write_project(tmp_path, {"mlc.yaml": HEAD + spec})
+    proc = subprocess.Popen([sys.executable, "-m", "mlc", "run", "--run-id", "r"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    log = tmp_path / ".mlc" / "runs" / "r" / "run.log"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (log.exists() and "retry 1 of 1" in log.read_text()):
+        time.sleep(0.05)
+    start = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert time.monotonic() - start < 5
+    record = json.loads((tmp_path / ".mlc" / "runs" / "r" / "run.json").read_text())
+    assert record["reason"] == "interrupted"
 
 
 def test_environment_is_the_callers_minus_mlc(tmp_path) -> None:

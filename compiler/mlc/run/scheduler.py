@@ -277,9 +277,6 @@ class Scheduler:
         self.ctx.log(f"{step.name}: image {step.image} is ignored and resources are not "
                      "enforced by mlc run")
         self.reporter.step_started(state)
-        if not state.tasks:  # a fan-out over nothing is done at once
-            self._step_done(state)
-            self.changed = True
 
     def _items(self, step: StepPlan) -> list[tuple[str, dict]]:
         if not step.dims:
@@ -300,8 +297,8 @@ class Scheduler:
 
     def _step_done(self, state: StepState) -> None:
         step: StepPlan = state.plan
-        state.status = "cached" if state.tasks and all(t.status == "cached"
-                                                       for t in state.tasks) else "succeeded"
+        state.status = "cached" if all(t.status == "cached" for t in state.tasks) \
+            else "succeeded"
         if not step.foreach:
             folder = self.ctx.folders.task_dir(step.name)
             for out in step.outputs:
