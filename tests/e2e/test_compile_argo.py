@@ -112,6 +112,41 @@ def test_round_trip_recovers_the_dag(tmp_path, spec: Path) -> None:
     assert recovered_edges(doc) == (expected_steps, expected_edges)
 
 
+def test_fan_in_of_partitions_gets_the_local_index(tmp_path) -> None:
+    """The `features--index` task, run as Argo would run its script: the index.json it writes
+    is the one `mlc run` stages (SPEC 6.2), uploaded inside the features output's own prefix,
+    and the consumer starts only after it."""
+    import subprocess
+    import sys
+
+    from mlc.runtime.items import index_entries
+
+    doc = load(compiled(GOLDEN / "partition_fanin" / "mlc.yaml", tmp_path))[0]
+    templates = {t["name"]: t for t in doc["spec"]["templates"]}
+    main = {t["name"]: t for t in templates["main"]["dag"]["tasks"]}
+    assert "features--index" in main["report"]["depends"]
+    index = templates["features--index"]
+    partitions = ["DE", "FR", "a b/c"]
+    inputs = {"partitions": json.dumps(partitions), "run-id": "r1"}
+
+    def filled(text: str) -> str:
+        return re.sub(r"\{\{inputs\.parameters\.([a-z-]+)\}\}", lambda m: inputs[m[1]], text)
+
+    env = {e["name"]: filled(e["value"]) for e in index["script"]["env"]}
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-c", index["script"]["source"]],
+                          env=env | {"MLC_OUT": str(out)}, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    artifact = index["outputs"]["artifacts"][0]
+    written = out / Path(artifact["path"]).relative_to("/tmp/mlc")
+    by_key = [(f"country={k}", {"country": v}) for k, v in
+              (("DE", "DE"), ("FR", "FR"), ("a%20b%2Fc", "a b/c"))]
+    assert json.loads(written.read_text()) == index_entries(by_key)
+    train = next(a for a in templates["features"]["outputs"]["artifacts"]
+                 if a["path"].endswith("/train"))
+    assert artifact["s3"]["key"] == train["s3"]["key"] + "/index.json"
+
+
 # --- determinism ------------------------------------------------------------------------------
 
 def test_same_input_same_bytes(tmp_path) -> None:

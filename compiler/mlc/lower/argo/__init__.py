@@ -144,6 +144,14 @@ class Builder:
         return [s for s in self.plan.steps.values()
                 if (s.foreach or s.sweep) and _dims_key(s) == key]
 
+    def partition_index(self, step: str) -> bool:
+        """Does `step` need a `<step>--index` task: a partitioned features step (no fan-out of
+        its own) with an output some consumer reads whole?"""
+        plan = self.plan.steps.get(step)
+        return (plan is not None and plan.type == "features" and not plan.foreach
+                and plan.config["features"]["partition"] is not None
+                and bool(self.index_outputs(step)))
+
     def index_outputs(self, step: str) -> list[str]:
         """Outputs of `step` read as whole collections: they get an index.json."""
         out = set()

@@ -17,6 +17,7 @@ from .steps import (
     gate_template,
     inputs_block,
     items_template,
+    partition_index_template,
     promote_template,
     select_template,
 )
@@ -98,7 +99,14 @@ class StepDAG:
         step, ctx = self.step, self.ctx
         name = k8s(step.name)
         pre = ["mlc-run"] + [ctx.task_name(u) for u in step.upstream]
+        pre += [gen(a.producer, "index") for a in step.artifacts
+                if a.mode == "fanin" and ctx.partition_index(a.producer)]
         tasks: list[dict] = []
+        if ctx.partition_index(step.name):
+            index_needed = self.add(partition_index_template(ctx, step))
+            args = ctx.main_args(index_needed - {"partitions"}, step)
+            args["partitions"] = "{{tasks.%s.outputs.parameters.partitions}}" % name
+            tasks.append(task(gen(step.name, "index"), gen(step.name, "index"), args, [name]))
         if step.foreach or step.sweep:
             group = ctx.items_group(step.name)
             owner = group[0]

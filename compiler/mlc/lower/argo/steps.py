@@ -260,6 +260,29 @@ def items_template(ctx: Any, group: list[StepPlan]) -> tuple[dict, set[str]]:
     return template, needed
 
 
+def partition_index_template(ctx: Any, step: StepPlan) -> tuple[dict, set[str]]:
+    """index.json of each output of a partitioned features step that a consumer reads whole
+    (SPEC 6.2 fan-in), written once the step has listed its `partitions`: runtime/items.py
+    with the partition column as the one dimension, so the entries are the keys
+    `<by>=<enc(value)>` the step wrote its directories under."""
+    part = step.config["features"]["partition"]
+    dims = [{"name": part["by"], "bound": part["max_partitions"], "env": "MLC_LIST_PARTITIONS"}]
+    env = [env_value("MLC_LIST_PARTITIONS", tag("partitions")),
+           env_value("MLC_DIMS", json.dumps(dims, separators=(",", ":"), ensure_ascii=False))]
+    outputs = ctx.index_outputs(step.name)
+    env.append(env_value("MLC_INDEX_DIRS", json.dumps([f"{step.name}/{o}" for o in outputs])))
+    artifacts = []
+    for o in outputs:
+        entry = {"name": f"index-{k8s(step.name)}-{o.replace('_', '-')}",
+                 "path": f"{SCRIPT_OUT}/{step.name}/{o}/index.json", "archive": ARCHIVE_NONE}
+        entry.update(ctx.store.location(f"{RUN}/{step.name}/{o}/index.json"))
+        artifacts.append(entry)
+    needed = {"run-id", "partitions"}
+    template = script_template(ctx, gen(step.name, "index"), "items", env, parameters=needed,
+                               outputs=["items"], artifacts_out=artifacts)
+    return template, needed
+
+
 def cache_key_template(ctx: Any, step: StepPlan) -> tuple[dict, set[str]]:
     """The SPEC 6.7 key, hashing the input artifacts' content (runtime/cachekey.py)."""
     needed = {"run-id"}
