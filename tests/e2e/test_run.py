@@ -57,6 +57,39 @@ steps:
     assert config["item"] == {"name": "a b", "size": 2} and config["target"] == "local"
 
 
+def test_concurrency_caps_and_dependency_order(tmp_path) -> None:
+    """--parallel bounds all tasks, max_parallel one step's; a step starts only after every
+    task of the steps it needs has ended."""
+    def step(name: str, items: int, needs: list[str], cap: int | None = None) -> str:
+        check = "".join(f"test -e done/{n} && " for n in needs)
+        return f"""  {name}:
+    {IMG}
+    command: >-
+      {check}mkdir -p running/all running/{name} done &&
+      d=$(mktemp -d running/all/x.XXXXXX) && e=$(mktemp -d running/{name}/x.XXXXXX) &&
+      ls running/all | wc -l >> counts-all && ls running/{name} | wc -l >> counts-{name} &&
+      sleep 0.2 && rmdir $d $e && touch done/{name}-$MLC_FOREACH_I
+    foreach: {{i: {list(range(items))}}}
+    cache: false
+""" + (f"    max_parallel: {cap}\n" if cap else "") + (f"    needs: {needs}\n" if needs else "")
+
+    spec = "steps:\n" + step("a", 6, []) + step("b", 5, ["a"], cap=1) + \
+        step("c", 4, ["a"]) + step("d", 3, ["b", "c"])
+    # `done/<step>` exists once every task of the step has ended: the last item of each
+    spec = spec.replace("test -e done/a", "test $(ls done | grep -c '^a-') -eq 6")
+    spec = spec.replace("test -e done/b", "test $(ls done | grep -c '^b-') -eq 5")
+    spec = spec.replace("test -e done/c", "test $(ls done | grep -c '^c-') -eq 4")
+    done, record = run(tmp_path, spec, "--parallel", "3")
+    assert done.returncode == 0, done.stderr
+    assert {n: s["status"] for n, s in record["steps"].items()} == dict.fromkeys("abcd",
+                                                                              "succeeded")
+
+    def peak(name: str) -> int:
+        return max(int(n) for n in (tmp_path / f"counts-{name}").read_text().split())
+
+    assert peak("all") <= 3 and peak("b") == 1 and peak("a") >= 2
+
+
 def test_sweep_best_trial_and_ties(tmp_path) -> None:
     spec = f"""steps:
   s:
