@@ -90,6 +90,46 @@ def test_concurrency_caps_and_dependency_order(tmp_path) -> None:
     assert peak("all") <= 3 and peak("b") == 1 and peak("a") >= 2
 
 
+def test_live_view_on_a_terminal(tmp_path) -> None:
+    """On a terminal the progress is rich's live table (columns, the running item), then the
+    summary; the run is the same."""
+    import pty
+
+    spec = f"""steps:
+  s:
+    {IMG}
+    command: sleep 0.05
+    foreach: {{i: {list(range(40))}}}
+    cache: false
+  broken:
+    {IMG}
+    command: echo "the reason" >&2; exit 3
+    needs: [s]
+"""
+    write_project(tmp_path, {"mlc.yaml": HEAD + spec})
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: mlc with the pty as its terminal
+        os.chdir(tmp_path)
+        os.execv(sys.executable, [sys.executable, "-m", "mlc", "run", "--run-id", "r",
+                                  "--parallel", "4"])
+    transcript = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        transcript += chunk
+    _, status = os.waitpid(pid, 0)
+    text = transcript.decode(errors="replace")
+    assert os.waitstatus_to_exitcode(status) == 1, text
+    assert all(column in text for column in ("step", "status", "running", "cached", "current"))
+    assert "i=" in text  # the current item
+    assert "broken: FAILED after 1 attempt(s): exit code 3" in text and "the reason" in text
+    assert "run r: failed (step_failed)" in text
+
+
 def test_sweep_best_trial_and_ties(tmp_path) -> None:
     spec = f"""steps:
   s:

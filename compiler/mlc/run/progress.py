@@ -66,6 +66,7 @@ class Live(Plain):
 
         self.states: dict[str, Any] = {}
         self.current: dict[str, str] = {}
+        self.drawn = 0.0
         self.console = Console(file=stream)
         self.live = RichLive(self._table(), console=self.console, refresh_per_second=8,
                              transient=False)
@@ -90,6 +91,12 @@ class Live(Plain):
     def refresh(self) -> None:
         with self.lock:
             self.live.update(self._table())
+            self.drawn = time.monotonic()
+
+    def _soon(self) -> None:
+        """Task events come by the thousand: redraw at most at the screen's refresh rate."""
+        if time.monotonic() - self.drawn >= 0.1:
+            self.refresh()
 
     def line(self, text: str) -> None:
         with self.lock:
@@ -102,12 +109,12 @@ class Live(Plain):
     def task_started(self, state: Any, task: Any) -> None:
         self.current[state.name] = " ".join(filter(None, [task.key, None if task.trial is None
                                                           else f"trial={task.trial}"]))
-        self.refresh()
+        self._soon()
 
     def task_finished(self, state: Any, task: Any) -> None:
         if task.status == "failed":
             super().task_finished(state, task)
-        self.refresh()
+        self._soon()
 
     def step_finished(self, state: Any) -> None:
         self.current.pop(state.name, None)
