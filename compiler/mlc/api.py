@@ -322,6 +322,13 @@ def run(path: str, *, profile: str | None = None, params: list[str] = (),  # noq
     project = Path(os.path.abspath(path)).parent
     if (project / ".mlc" / "runs" / fields["id"]).exists():
         raise UsageError(f"run id '{fields['id']}' was already used in {project / '.mlc/runs'}")
+    for folder in [project / ".mlc" / "runs"] + ([] if no_cache else [project / ".mlc" / "cache"]):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise UsageError(f"cannot create {folder}: a file is in the way") from None
+        except OSError as exc:
+            raise UsageError(f"cannot create {folder}: {exc.strerror or exc}") from None
     secrets = Path(secrets_dir).expanduser() if secrets_dir else \
         Path("~/.config/mlc/secrets").expanduser()
     outcome = run_local(plan, project, params=values, run=fields,

@@ -477,6 +477,32 @@ def test_usage_errors(tmp_path, args, fragment) -> None:
     assert not (tmp_path / ".mlc").exists()
 
 
+@pytest.mark.parametrize("in_the_way", [".mlc", ".mlc/runs", ".mlc/cache"])
+def test_a_file_where_mlc_keeps_runs_is_a_usage_error(tmp_path, in_the_way: str) -> None:
+    write_project(tmp_path, {"mlc.yaml": HEAD + f"steps:\n  s:\n    {IMG}\n    command: 'true'\n"})
+    (tmp_path / in_the_way).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / in_the_way).write_text("")
+    done = run_cli("run", "mlc.yaml", cwd=tmp_path)
+    assert done.returncode == 2 and "a file is in the way" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_task_the_machine_stops_fails_with_the_reason(tmp_path) -> None:
+    """Not mlc's bug, so not "internal error": the first attempt leaves a dangling symbolic
+    link where the next attempt's outputs folder goes."""
+    spec = f"""steps:
+  s:
+    {IMG}
+    command: >-
+      p=$(dirname ${{{{ outputs.o }}}}); rm -rf "$p"; ln -s "$p.gone" "$p"; exit 1
+    outputs: {{o: {{type: dir}}}}
+    retries: 1
+"""
+    done, record = run(tmp_path, spec)
+    assert done.returncode == 1 and record["reason"] == "step_failed", done.stderr
+    assert "File exists" in done.stderr and "internal error" not in done.stderr
+
+
 def test_typed_params(tmp_path) -> None:
     spec = f"""params:
   n: {{type: integer, default: 1}}

@@ -124,6 +124,9 @@ class Scheduler:
             state, task = picked
             try:
                 status, message = self._run_task(state, task)
+            except OSError as exc:  # the machine, not mlc: a full disk, a file in the way
+                status, message = "failed", f"{exc.strerror or exc}: {exc.filename}" \
+                    if exc.filename else str(exc)
             except Exception as exc:  # noqa: BLE001 - a bug in one task must not hang the run
                 if os.environ.get("MLC_DEBUG"):
                     traceback.print_exception(exc)
