@@ -367,9 +367,20 @@ class Scheduler:
         material = {"static": static_digest(step), "params": {p: self.ctx.params[p]
                                                               for p in step.params},
                     "item": task.item, "trial": task.trial_values,
-                    "values": {k: v for k, v in self.ctx.value_outputs.items()
-                               if k.split(".")[0] in step.upstream}}
+                    "values": self._upstream_values(step)}
         return self.ctx.cache.key(material, runner.staged)
+
+    def _upstream_values(self, step: StepPlan) -> dict[str, Any]:
+        """The value outputs of the steps `step` needs, by lookups only: other workers may
+        add values of other steps to the shared dict meanwhile, so it is never iterated."""
+        values = {}
+        for upstream in sorted(step.upstream):
+            producer = self.plan.steps.get(upstream)
+            for out in producer.outputs if producer is not None else ():
+                key = f"{upstream}.{out.name}"
+                if key in self.ctx.value_outputs:
+                    values[key] = self.ctx.value_outputs[key]
+        return values
 
     def _stage(self, step: StepPlan, task: Task) -> dict[str, Path]:
         """Stage artifact inputs: one item (zip), all items (fan-in), or the one output."""
