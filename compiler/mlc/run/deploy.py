@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..plan import DeployPlan, Plan
-from ..plan import kserve
+from ..plan import DeployPlan, Plan, kserve
 from ..plan.values import resource_labels
 from ..render.emit import dump
 from ..runtime import decide

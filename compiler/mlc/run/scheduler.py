@@ -4,8 +4,8 @@ on the targets, as processes on this machine; concurrency min(max_parallel, --pa
 A step starts when every step it depends on has succeeded; it expands into tasks (items x
 trials); after a failure nothing new starts, running work finishes, the run fails.
 
-Everything happens on one thread: the executor's event loop reports attempts that ended and
-retry delays that passed; the scheduler prepares tasks, starts attempts and books results.
+`--parallel` worker threads take ready tasks and book their results themselves, under one lock;
+preparing a task, spawning it and waiting for it happen outside the lock (see Scheduler).
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from ..plan import DeployPlan, Plan, StepPlan
 from ..plan.values import static_digest
 from ..runtime import items as item_rules
 from ..runtime import select as select_rules
+from .executor import Attempt
 from .folders import stage_collection, stage_input, write_json
 from .outputs import read_value
-from .executor import Attempt
 from .tasks import Context, Task, TaskFailed, TaskRunner
 
 
