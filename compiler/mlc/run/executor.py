@@ -178,7 +178,16 @@ class Executor:
                 os.close(r)
                 os.close(w)
             raise _CannotStart(f"cannot start: {exc}") from None
-        started = _Started(pid, os.pidfd_open(pid))
+        try:
+            exit_fd = os.pidfd_open(pid)
+        except OSError as exc:  # out of file descriptors: end the child rather than lose it
+            _signal_group(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            for r, w, _ in pipes:
+                os.close(r)
+                os.close(w)
+            raise _CannotStart(f"cannot wait for the command: {exc}") from None
+        started = _Started(pid, exit_fd)
         for r, w, log in pipes:
             os.close(w)
             started.streams[r] = _Masked(os.open(log, APPEND, 0o644), secrets)
