@@ -100,3 +100,25 @@ def test_stop_all_ends_running_attempts(executor, tmp_path) -> None:
     assert not worker.is_alive() and results[0].status == "interrupted"
     assert not _alive(int((tmp_path / "child").read_text()))
     assert _run(executor, tmp_path, "true").status == "interrupted"  # nothing new starts
+
+
+def test_a_child_it_cannot_wait_for_is_ended(monkeypatch, tmp_path) -> None:
+    if not ex.FAST:
+        pytest.skip("posix_spawn or pidfd_open is missing here")
+    monkeypatch.chdir(tmp_path)
+    spawned = []
+    real_spawn = os.posix_spawn
+
+    def spawn(*args, **kwargs):
+        spawned.append(real_spawn(*args, **kwargs))
+        return spawned[-1]
+
+    def no_pidfd(pid):
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(os, "posix_spawn", spawn)
+    monkeypatch.setattr(os, "pidfd_open", no_pidfd)
+    done = _run(ex.Executor(), tmp_path, "sleep 60")
+    assert done.status == "failed"
+    assert "cannot wait for the command" in (tmp_path / "stderr.log").read_text()
+    assert spawned and not _alive(spawned[0])
