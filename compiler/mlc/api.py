@@ -47,6 +47,9 @@ class ValidationResult:
 
 def read_source(path: str, limits: Limits = Limits()) -> tuple[Source | None, list[Diagnostic]]:
     if not os.path.exists(path):
+        if os.path.basename(path) == "mlc.yaml" and not os.path.dirname(path):
+            raise UsageError(f"{path}: no such file in {os.getcwd()} (run mlc in the project's "
+                             "folder, give the file's path, or create a project with mlc init)")
         raise UsageError(f"{path}: no such file")
     if os.path.isdir(path):
         raise UsageError(f"{path} is a directory; give the mlc.yaml file")

@@ -49,6 +49,15 @@ def test_usage_errors_exit_2(args, fragment) -> None:
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.parametrize("command", [["validate"], ["run"], ["compile", "--target", "argo"]])
+def test_no_mlc_yaml_here_says_where_it_looked_and_what_to_do(tmp_path, command) -> None:
+    done = run_cli(*command, cwd=tmp_path)
+    assert done.returncode == 2
+    assert f"mlc.yaml: no such file in {tmp_path}" in done.stderr
+    assert "mlc init" in done.stderr and "Traceback" not in done.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
 def test_errors_exit_1_warnings_exit_0_unless_strict(tmp_path) -> None:
     write_project(tmp_path, {"mlc.yaml": "apiVersion: mlc/v1\nproject: {name: p, version: 1.0.0}\n"
                              "steps:\n  s: {image: 'python:latest', command: echo}\n"})
