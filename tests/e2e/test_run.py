@@ -398,6 +398,41 @@ def test_interrupt_leaves_no_process(tmp_path) -> None:
     assert not _alive(child)
 
 
+def test_a_killed_run_leaves_nothing_a_later_run_trusts(tmp_path) -> None:
+    """mlc killed outright (SIGKILL: no clean-up) while a step has written half its output: the
+    next run runs the step again instead of taking that half from the cache."""
+    spec = f"""steps:
+  make:
+    {IMG}
+    command: >-
+      echo half > ${{{{ outputs.o }}}};
+      if [ ! -e go ]; then echo $$ > child.pid; echo started > started; sleep 300; fi;
+      echo whole > ${{{{ outputs.o }}}}
+    outputs: {{o: {{type: file}}}}
+  use:
+    {IMG}
+    command: cp ${{{{ inputs.o }}}} used
+    inputs: {{o: "${{{{ steps.make.outputs.o }}}}"}}
+"""
+    write_project(tmp_path, {"mlc.yaml": HEAD + spec})
+    proc = subprocess.Popen([sys.executable, "-m", "mlc", "run", "--run-id", "k"], cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while not (tmp_path / "started").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert (tmp_path / "started").exists()
+    proc.kill()
+    proc.wait(timeout=30)
+    os.killpg(int((tmp_path / "child.pid").read_text()), signal.SIGKILL)  # its own session
+    (tmp_path / "go").write_text("")
+    done = run_cli("run", "--run-id", "r", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    record = json.loads((tmp_path / ".mlc" / "runs" / "r" / "run.json").read_text())
+    assert record["steps"]["make"]["items"]["cached"] == 0
+    assert record["steps"]["make"]["items"]["succeeded"] == 1
+    assert (tmp_path / "used").read_text() == "whole\n"
+
+
 def test_a_second_interrupt_kills_at_once(tmp_path) -> None:
     """A step that ignores SIGTERM would get SIGKILL after 10 s; a second Ctrl-C does not wait."""
     spec = f"""steps:

@@ -1,11 +1,17 @@
 """The local cache (SPEC 6.7): `.mlc/cache/<key>/` holds a task's outputs and when they were
-made. The key is the same function the targets use (runtime/cachekey.py); entries are written
-to a temporary directory and renamed into place, so a killed run never leaves one half-made."""
+made. The key is the same function the targets use (runtime/cachekey.py).
+
+Only a task that succeeded is stored. An entry is written to a temporary directory and renamed
+into place, `meta.json` last inside it, so a killed run never leaves an entry a later run would
+trust: a lookup sees a whole entry or none. An entry being replaced (it expired) is first
+renamed aside, so a run reading it at that moment never sees it half-deleted. An entry whose
+meta.json cannot be read is a miss, not an error."""
 
 from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -28,13 +34,15 @@ class Cache:
         if not self.enabled:
             return None
         entry = self._entry(key)
-        meta = entry / "meta.json"
-        if not meta.is_file():
+        try:
+            created = float(json.loads((entry / "meta.json").read_text(encoding="utf-8"))
+                            ["created"])
+        except (OSError, ValueError, TypeError, KeyError):  # no entry, or not one mlc wrote
             return None
-        created = json.loads(meta.read_text(encoding="utf-8"))["created"]
         if max_age_s is not None and time.time() - created > max_age_s:
             return None
-        return entry / "outputs"
+        outputs = entry / "outputs"
+        return outputs if outputs.is_dir() else None
 
     def store(self, key: str, outputs: Path, step: str) -> None:
         import shutil
@@ -42,10 +50,10 @@ class Cache:
         if not self.enabled:
             return
         entry = self._entry(key)
-        if entry.exists():
-            shutil.rmtree(entry, ignore_errors=True)
-        tmp = entry.with_name(entry.name + f".tmp{os.getpid()}")
-        shutil.rmtree(tmp, ignore_errors=True)
+        mine = f"{os.getpid()}-{threading.get_ident()}"  # this run's, this worker's
+        tmp, old = (entry.with_name(f"{entry.name}.{what}{mine}") for what in ("tmp", "old"))
+        for leftover in (tmp, old):  # of a killed run that had the same pid
+            shutil.rmtree(leftover, ignore_errors=True)
         if outputs.is_dir():
             shutil.copytree(outputs, tmp / "outputs", symlinks=False)
         else:  # a step without outputs: only its success is remembered
@@ -53,9 +61,14 @@ class Cache:
         (tmp / "meta.json").write_text(json.dumps({"created": time.time(), "step": step}),
                                        encoding="utf-8")
         try:
+            os.replace(entry, old)  # an expired entry: aside in one step, deleted below
+        except FileNotFoundError:
+            pass
+        try:
             os.replace(tmp, entry)
         except OSError:  # another run stored it first: theirs is as good
             shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def restore(cached: Path, outputs: Path) -> None:
