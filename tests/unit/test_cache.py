@@ -8,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 
+import mlc.run.cache as cache_module
 from mlc.run.cache import Cache
 
 KEY = "ab" + "0" * 62
@@ -23,11 +24,41 @@ def outputs(tmp_path: Path, text: str) -> Path:
 
 def test_a_stored_entry_is_found_whole(tmp_path) -> None:
     cache = Cache(tmp_path / "cache", enabled=True)
-    assert cache.lookup(KEY, None) is None
+    task = tmp_path / "task" / "outputs"
+    assert cache.lookup(KEY, None) is None and not cache.fetch(KEY, None, task)
     cache.store(KEY, outputs(tmp_path, "v1"), "train")
     found = cache.lookup(KEY, None)
     assert found is not None and (found / "model" / "weights").read_text() == "v1"
     assert sorted(p.name for p in (tmp_path / "cache" / "ab").iterdir()) == [KEY]
+    (task / "stale").mkdir(parents=True)  # what a failed attempt left: replaced
+    assert cache.fetch(KEY, None, task)
+    assert sorted(str(p.relative_to(task)) for p in task.rglob("*")) == \
+        ["metrics", "model", "model/weights"]
+    assert (task / "model" / "weights").read_text() == "v1"
+
+
+def test_an_entry_replaced_while_it_is_read_is_a_miss(tmp_path, monkeypatch) -> None:
+    """Another run replaces the (expired) entry while this one copies it: this one must not
+    keep what it copied, a mix of the two or a part of one, and runs the task instead."""
+    cache = Cache(tmp_path / "cache", enabled=True)
+    cache.store(KEY, outputs(tmp_path, "v1"), "train")
+    newer = outputs(tmp_path, "v2")
+    copy, calls = cache_module._link_or_copy, []
+
+    def copy_while_another_run_stores(src: str, dst: str) -> None:
+        if not calls:
+            time.sleep(0.01)  # a later `created`
+            Cache(tmp_path / "cache", enabled=True).store(KEY, newer, "train")
+        calls.append(src)
+        copy(src, dst)
+
+    monkeypatch.setattr(cache_module, "_link_or_copy", copy_while_another_run_stores)
+    task = tmp_path / "task" / "outputs"
+    assert not cache.fetch(KEY, None, task)
+    assert calls and not task.exists()
+    monkeypatch.setattr(cache_module, "_link_or_copy", copy)
+    assert cache.fetch(KEY, None, task)  # the other run's entry, whole
+    assert (task / "model" / "weights").read_text() == "v2"
 
 
 def test_what_a_killed_run_leaves_is_never_trusted(tmp_path) -> None:

@@ -29,20 +29,45 @@ class Cache:
     def _entry(self, key: str) -> Path:
         return self.root / key[:2] / key
 
+    def _created(self, key: str) -> float | None:
+        """When the entry at `key` was made, or None: no entry, or not one mlc wrote."""
+        try:
+            created = float(json.loads((self._entry(key) / "meta.json").read_text(
+                encoding="utf-8"))["created"])
+        except (OSError, ValueError, TypeError, KeyError):
+            return None
+        return created if (self._entry(key) / "outputs").is_dir() else None
+
     def lookup(self, key: str, max_age_s: int | None) -> Path | None:
         """The outputs directory of a fresh entry, or None."""
         if not self.enabled:
             return None
-        entry = self._entry(key)
+        created = self._created(key)
+        if created is None or (max_age_s is not None and time.time() - created > max_age_s):
+            return None
+        return self._entry(key) / "outputs"
+
+    def fetch(self, key: str, max_age_s: int | None, outputs: Path) -> bool:
+        """Give a task its outputs from a fresh entry (hard links where possible: entries are
+        never written in place, so sharing is safe). False, with `outputs` absent, on a miss:
+        no entry, an expired one, or one another run replaced while it was being read."""
+        import shutil
+
+        found = self.lookup(key, max_age_s)
+        if found is None:
+            return False
+        created = self._created(key)
+        if outputs.exists():
+            shutil.rmtree(outputs)
         try:
-            created = float(json.loads((entry / "meta.json").read_text(encoding="utf-8"))
-                            ["created"])
-        except (OSError, ValueError, TypeError, KeyError):  # no entry, or not one mlc wrote
-            return None
-        if max_age_s is not None and time.time() - created > max_age_s:
-            return None
-        outputs = entry / "outputs"
-        return outputs if outputs.is_dir() else None
+            shutil.copytree(found, outputs, copy_function=_link_or_copy)
+        except OSError:
+            pass
+        else:
+            if self._created(key) == created:  # still the entry that was read: it is whole
+                return True
+        shutil.rmtree(outputs, ignore_errors=True)
+        return False
 
     def store(self, key: str, outputs: Path, step: str) -> None:
         import shutil
@@ -69,16 +94,6 @@ class Cache:
         except OSError:  # another run stored it first: theirs is as good
             shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)
-
-
-def restore(cached: Path, outputs: Path) -> None:
-    """Give a task its outputs from the cache (hard links where possible: the cache is never
-    written in place, so sharing is safe)."""
-    import shutil
-
-    if outputs.exists():
-        shutil.rmtree(outputs)
-    shutil.copytree(cached, outputs, copy_function=_link_or_copy)
 
 
 def _link_or_copy(src: str, dst: str) -> None:

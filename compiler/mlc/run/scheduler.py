@@ -221,11 +221,8 @@ class Scheduler:
         except (TaskFailed, ValueError) as exc:
             return "failed", str(exc)
         key = self._cache_key(step, task, runner)
-        cached = self.ctx.cache.lookup(key, step.cache_max_age_s) if key else None
-        if cached is not None:
-            from .cache import restore
-
-            restore(cached, runner.outputs)
+        cached = bool(key) and self.ctx.cache.fetch(key, step.cache_max_age_s, runner.outputs)
+        if cached:
             status = "cached"
         else:
             result = self._attempts(runner, env, command)
