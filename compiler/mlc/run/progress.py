@@ -82,8 +82,7 @@ class Live(Plain):
                                                                   "current") else "right")
         for name, state in self.states.items():
             c = state.counts()
-            running = sum(1 for t in state.tasks if t.status == "running")
-            table.add_row(name, state.status, str(c["succeeded"]), str(running),
+            table.add_row(name, state.status, str(c["succeeded"]), str(state.running),
                           str(c["failed"]), str(c["cached"]), str(c["total"] or ""),
                           self.current.get(name, ""))
         return table

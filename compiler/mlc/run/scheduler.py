@@ -14,7 +14,7 @@ import json
 import os
 import threading
 import traceback
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,9 +44,26 @@ class StepState:
     message: str = ""
     fixed: dict | None = None  # a deploy step's counts: models deployed or held back
 
+    tally: Counter = field(default_factory=Counter)    # task status -> tasks
+    per_item: int = 1                                  # tasks an item has (its trials)
+
+    def mark(self, task: Task, status: str) -> None:
+        """Set a task's status, keeping the tally (under the scheduler's lock)."""
+        self.tally[task.status] -= 1
+        self.tally[status] += 1
+        task.status = status
+
     def counts(self) -> dict[str, int]:
+        """Items by outcome; an item still pending or running is in none of the four. Without
+        trials, each item is one task and the tally answers at once (the live view asks ten
+        times a second, over steps of many thousand tasks)."""
         if self.fixed is not None:
             return dict(self.fixed)
+        if self.tasks and self.per_item == 1:
+            tally = self.tally
+            return {"total": len(self.tasks), "succeeded": tally["succeeded"],
+                    "failed": tally["failed"], "skipped": tally["skipped"] + tally["interrupted"],
+                    "cached": tally["cached"]}
         units = self._units()
         out = {"total": len(units)}
         for status in ("succeeded", "failed", "skipped", "cached"):
@@ -67,8 +84,10 @@ class StepState:
                 out.append("failed")
             elif all(s == "cached" for s in statuses):
                 out.append("cached")
-            elif any(s in ("skipped", "pending", "interrupted") for s in statuses):
+            elif any(s in ("skipped", "interrupted") for s in statuses):
                 out.append("skipped")
+            elif any(s in ("pending", "running") for s in statuses):
+                out.append("unfinished")
             else:
                 out.append("succeeded")
         return out
@@ -161,7 +180,7 @@ class Scheduler:
             cap = min(state.plan.max_parallel or self.parallel, self.parallel)
             if state.queue and state.running < cap:
                 task = state.queue.popleft()
-                task.status = "running"
+                state.mark(task, "running")
                 state.running += 1
                 self.running += 1
                 if not state.queue:
@@ -191,7 +210,7 @@ class Scheduler:
     def _finished(self, state: StepState, task: Task, status: str, message: str) -> None:
         state.running -= 1
         self.running -= 1
-        task.status = status
+        state.mark(task, status)
         if message:
             task.message = message
         self.reporter.task_finished(state, task)
@@ -270,6 +289,7 @@ class Scheduler:
         state.tasks = [Task(step.name, key, item, index, values)
                        for key, item in state.items for index, values in trials]
         state.queue = deque(state.tasks)
+        state.tally, state.per_item = Counter({"pending": len(state.tasks)}), len(trials)
         state.left = {key: len(trials) for key, _ in state.items}
         state.unfinished = len(state.tasks)
         state.status = "running"
@@ -354,7 +374,7 @@ class Scheduler:
         for state in self.states.values():
             for task in state.tasks:
                 if task.status in ("pending", "running"):
-                    task.status = "skipped"
+                    state.mark(task, "skipped")
             if state.status in ("waiting", "running"):
                 state.status = "skipped"
 
