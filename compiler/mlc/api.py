@@ -21,7 +21,9 @@ from .spec.profiles import apply_profile, profile_names
 from .spec.references import check_references
 from .spec.schema import check_schema
 from .spec.semantics import check_semantics
-from .targets import TARGETS, check_target
+from . import __version__
+from .spec.registry import COMPILE_TARGETS, REGISTRY, TARGETS
+from .targets import check_target
 
 
 class UsageError(Exception):
@@ -188,7 +190,7 @@ class _Run:
         block = cfg.doc.targets
         if block is None:
             return []
-        return [t for t in ("argo", "kubeflow", "stepfunctions") if getattr(block, t) is not None]
+        return [t for t in COMPILE_TARGETS if getattr(block, t) is not None]
 
     def _local_profile(self) -> str | None:
         """A profile whose merged sources are all local (for E406's help)."""
@@ -230,12 +232,16 @@ def compile(path: str, *, target: str, profile: str | None = None, out: str = "b
     Nothing is written unless every phase passed and `mode` is "write".
     """
     from .lower.base import Options, load_target
-    from .plan import build_plan
+    from .plan.build import build_plan, build_settings
     from .render import WriteMode, apply, render_file
     from .render.bytes import render_documents
 
-    if target not in ("argo", "kubeflow", "stepfunctions"):
-        raise UsageError(f"unknown target '{target}' (choose from argo, kubeflow, stepfunctions)")
+    if target not in COMPILE_TARGETS:
+        raise UsageError(f"unknown target '{target}' (choose from {', '.join(COMPILE_TARGETS)})")
+    lowering = REGISTRY[target].lowering
+    if lowering is None:
+        raise UsageError(f"mlc {__version__} cannot compile for {target} yet; `mlc validate "
+                         f"--target {target}` checks a pipeline against its rules")
     if kind not in ("template", "workflow"):
         raise UsageError(f"unknown kind '{kind}' (template, workflow)")
     result = validate(path, profiles=[profile] if profile else None, targets=[target],
@@ -245,7 +251,7 @@ def compile(path: str, *, target: str, profile: str | None = None, out: str = "b
         return outcome
     cfg, graph = result.configs[profile], result.graphs[profile]
     plan = build_plan(cfg, graph, target)
-    lowered = load_target(target).lower(plan, cfg, Options(kind=kind))
+    lowered = load_target(lowering).lower(plan, build_settings(cfg, target), Options(kind=kind))
     source_name = os.path.basename(path)
     documents = {name: render_documents(content if isinstance(content, list) else [content])
                  for name, content in lowered.files.items() if name.endswith(".yaml")}
@@ -296,7 +302,7 @@ def run(path: str, *, profile: str | None = None, params: list[str] = (),  # noq
     import sys
     from pathlib import Path
 
-    from .plan import build_plan
+    from .plan.build import build_plan
     from .run import run_fields, run_local, typed_params
     from .run.folders import RUN_ID
 
@@ -454,7 +460,7 @@ def init(directory: str, *, template: str = "minimal", name: str | None = None,
         checks = []
         for profile, cfg in result.configs.items():
             block = cfg.doc.targets
-            for t in ("argo", "kubeflow", "stepfunctions"):
+            for t in COMPILE_TARGETS:
                 if block is None or getattr(block, t) is None:
                     continue
                 args = ["--target", t]

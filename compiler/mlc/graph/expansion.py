@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..spec.catalog import outputs_of
+from ..spec.catalog import is_partitions_list, outputs_of
 from ..spec.config import Config
-from ..spec.models import DeployStep, FeaturesStep, Step
+from ..spec.models import DeployStep, Step
 from ..spec.refgrammar import parse_template
 from ..spec.sweep import trial_count
 
@@ -87,8 +87,7 @@ def _bound(cfg: Config, name: str, dim: str, binding: object) -> DimBound:
     producer_name = ref.parts[0]
     producer = doc.steps.get(producer_name)
     output = ref.parts[2] if len(ref.parts) == 3 else ""
-    if isinstance(producer, FeaturesStep) and output == "partitions" and \
-            producer.partition is not None and output not in producer.outputs:
+    if is_partitions_list(producer, output):
         part = producer.partition
         size, origin = part.max_partitions, "partition.max_partitions"
         where: tuple = ("steps", producer_name, "partition", "max_partitions")

@@ -1,4 +1,9 @@
-"""What every target provides, and lazy loading by name (kfp is imported only for kubeflow)."""
+"""What every target provides, and lazy loading by name (kfp is imported only for kubeflow).
+
+A lowering takes the plan and its own target's settings, nothing else: it never reads the
+spec (import-linter holds `mlc.lower` away from `mlc.spec`, `mlc.source`, `mlc.api`,
+`mlc.cli` and `mlc.run`).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from typing import Any, Protocol
 
 from ..diagnostics import Diagnostic
 from ..plan import Plan
-from ..spec.config import Config
+from ..plan.settings import Settings
 
 
 @dataclass
@@ -27,10 +32,9 @@ class Options:
 class Target(Protocol):
     name: str
 
-    def lower(self, plan: Plan, cfg: Config, options: Options) -> Lowered: ...
+    def lower(self, plan: Plan, settings: Settings, options: Options) -> Lowered: ...
 
 
-def load_target(name: str) -> Target:
-    """Import `mlc.lower.<name>` only when that target is asked for."""
-    module = importlib.import_module(f"{__package__}.{name}")
-    return module.TARGET
+def load_target(module: str) -> Target:
+    """Import `mlc.lower.<module>` only when that target is asked for."""
+    return importlib.import_module(f"{__package__}.{module}").TARGET

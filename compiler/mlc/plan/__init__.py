@@ -1,22 +1,43 @@
-"""plan: the target-independent plan of a pipeline (what runs, with which values)."""
+"""plan: the target-neutral execution plan of a pipeline (the compiler's IR, STYLE.md 1).
 
-from .build import Credentials, build_plan
+`plan.build.build_plan` makes one from a validated configuration; the lowerings (`mlc.lower`)
+and the local runner (`mlc.run`) read it. This package's top level exports only the plan's
+types and value rules, so a lowering that imports it imports nothing of the spec.
+"""
+
 from .model import (
     ArtifactInput,
+    Credentials,
     DeployPlan,
     Dim,
+    DimSource,
     EnvVar,
+    Gate,
+    GateCheck,
+    ItemGroup,
+    Mode,
     OutputSpec,
+    ParamSpec,
+    Partition,
+    PathKind,
     PathSlot,
     Plan,
+    Resources,
     Retry,
+    Schedule,
     SecretMount,
     Slot,
+    SlotKind,
     StepPlan,
+    StrText,
     Text,
+    Unit,
+    params_payload,
 )
-from .values import StrText, canonical, env_name, k8s_resources, render_json, resolve_json
+from .values import canonical, env_name, k8s_resources, render_json, resolve_json
 
-__all__ = ["ArtifactInput", "Credentials", "DeployPlan", "Dim", "EnvVar", "OutputSpec",
-           "PathSlot", "Plan", "Retry", "SecretMount", "Slot", "StepPlan", "StrText", "Text",
-           "build_plan", "canonical", "env_name", "k8s_resources", "render_json", "resolve_json"]
+__all__ = ["ArtifactInput", "Credentials", "DeployPlan", "Dim", "DimSource", "EnvVar", "Gate",
+           "GateCheck", "ItemGroup", "Mode", "OutputSpec", "ParamSpec", "Partition",
+           "PathKind", "PathSlot", "Plan", "Resources", "Retry", "Schedule", "SecretMount",
+           "Slot", "SlotKind", "StepPlan", "StrText", "Text", "Unit", "canonical", "env_name",
+           "k8s_resources", "params_payload", "render_json", "resolve_json"]

@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from ..graph import PipelineGraph
-from ..spec.catalog import is_database_file, outputs_of, table_kind
+from ..spec.catalog import (
+    is_database_file,
+    is_partitions_list,
+    outputs_of,
+    split_outputs,
+    table_kind,
+)
 from ..spec.config import Config
 from ..spec.deploy_rules import PROVIDER, effective_server
 from ..spec.models import (
@@ -19,42 +25,51 @@ from ..spec.models import (
 from ..spec.profiles import base_name
 from ..spec.refgrammar import Ref, Template, parse_template
 from ..spec.references import RefUse
+from ..spec.registry import REGISTRY
 from ..spec.semantics import cache_enabled
 from ..spec.shell import expansion, quoting_at
 from ..spec.sweep import trials as sweep_trials
 from ..spec.types import duration_seconds
+from .decompose import decompose
 from .model import (
     ArtifactInput,
+    Credentials,
     DeployPlan,
     Dim,
+    DimSource,
     EnvVar,
+    Gate,
+    GateCheck,
+    Mode,
     OutputSpec,
+    ParamSpec,
+    Partition,
+    PathKind,
     PathSlot,
     Plan,
+    Resources,
     Retry,
+    Schedule,
     SecretMount,
     Slot,
+    SlotKind,
     StepPlan,
+    StrText,
     Text,
 )
-from .values import StrText, canonical, env_name, value_type
+from .settings import (
+    DEFAULT_RUNTIME_IMAGE,
+    KubeSettings,
+    LocalSettings,
+    Settings,
+    StepFunctionsSettings,
+)
+from .values import canonical, env_name, value_type
 
 DIRECTORY_TYPES = ("dataset", "model", "dir")
-
-
-class Credentials:
-    """Config marker: the credentials of a source, rendered per target (SPEC 6.2)."""
-
-    __slots__ = ("secret",)
-
-    def __init__(self, secret: str) -> None:
-        self.secret = secret
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Credentials) and other.secret == self.secret
-
-    def __hash__(self) -> int:
-        return hash(("credentials", self.secret))
+JSON_KIND = {SlotKind.PARAM: SlotKind.PARAM_JSON, SlotKind.RUN: SlotKind.RUN_JSON,
+             SlotKind.FOREACH: SlotKind.FOREACH_JSON, SlotKind.TRIAL: SlotKind.TRIAL_JSON,
+             SlotKind.OUTPUT: SlotKind.OUTPUT_JSON}
 
 
 def build_plan(cfg: Config, graph: PipelineGraph, target: str) -> Plan:
@@ -72,13 +87,65 @@ def build_plan(cfg: Config, graph: PipelineGraph, target: str) -> Plan:
         else:
             steps[name] = _StepBuilder(cfg, graph, name, step, uses.get(name, []),
                                        name in deploy_gates).build()
+    child_runs: tuple[str, ...] = ()
+    if REGISTRY[target].child_runs:
+        from ..targets import argo_plan, limit
+
+        child_runs = tuple(argo_plan(cfg, limit(doc, target, "max_nodes_per_workflow")).split)
+    steps, groups = decompose(steps, deploys, child_runs)
     labels = dict(sorted(doc.project.labels.items()))
+    schedule = doc.schedule
     return Plan(project=doc.project.name, version=doc.project.version, profile=cfg.profile,
                 base_name=base_name(doc.project.name, cfg.profile),
-                spec_sha256=cfg.source.sha256, spec_file=cfg.file, labels=labels,
-                params=dict(sorted((doc.params or {}).items())), order=tuple(graph.order()),
-                steps=steps,
-                deploys=deploys, schedule=doc.schedule, sources=dict(doc.sources or {}))
+                spec_sha256=cfg.source.sha256, labels=labels,
+                params={name: _param(name, p) for name, p in sorted((doc.params or {}).items())},
+                secrets=dict(sorted((doc.secrets or {}).items())),
+                order=tuple(graph.order()), steps=steps, deploys=deploys, groups=groups,
+                schedule=Schedule(schedule.cron, schedule.timezone, schedule.concurrency)
+                if schedule is not None else None)
+
+
+def build_settings(cfg: Config, target: str) -> Settings:
+    """`targets.<target>` of `cfg` as the lowering receives it, SPEC 10 limits filled in."""
+    from ..targets import limit
+
+    doc = cfg.doc
+    block = getattr(doc.targets, target, None) if doc.targets is not None else None
+    limits = {key: limit(doc, target, key) for key, _ in REGISTRY[target].limits}
+    if target in ("argo", "kubeflow"):
+        if block is None:
+            return KubeSettings(**limits)
+        accelerators = {accel: {k: str(v).lower() if isinstance(v, bool) else str(v)
+                                for k, v in labels.items()}
+                        for accel, labels in block.accelerators.items()}
+        return KubeSettings(
+            namespace=block.namespace, service_account=block.service_account,
+            artifact_store=getattr(block, "artifact_store", None),
+            pipeline_root=getattr(block, "pipeline_root", None),
+            scheduler_timezone=getattr(block, "scheduler_timezone", "UTC"), mesh=block.mesh,
+            prometheus=block.monitoring.prometheus if block.monitoring else None,
+            accelerators=accelerators,
+            runtime_image=block.runtime_image or DEFAULT_RUNTIME_IMAGE, **limits)
+    if target == "stepfunctions":
+        if block is None:
+            return StepFunctionsSettings(**limits)
+        return StepFunctionsSettings(
+            region=block.region, role=block.role, artifact_store=block.artifact_store,
+            job_queue=block.job_queue, job_role=block.job_role,
+            scheduler_role=block.scheduler_role, model_role=block.model_role,
+            accelerators=dict(block.accelerators),
+            runtime_image=block.runtime_image or DEFAULT_RUNTIME_IMAGE, **limits)
+    return LocalSettings()
+
+
+def _param(name: str, param: Any) -> ParamSpec:
+    default, template = param.default, None
+    if isinstance(default, str) and "${{" in default:
+        template = tuple(("text", p) if isinstance(p, str) else ("run", p.parts[0])
+                         for p in parse_template(default)[0].pieces)
+        default = None
+    return ParamSpec(name, param.type, tuple(param.enum) if param.enum is not None else None,
+                     param.max_items, default, template)
 
 
 # --- shared resolution -----------------------------------------------------------------------
@@ -117,28 +184,28 @@ class _Resolver:
         ref, target = use.ref, use.target
         ctx = ref.context
         if ctx == "params":
-            return Slot("param", ref.parts[0])
+            return Slot(SlotKind.PARAM, ref.parts[0])
         if ctx == "run":
-            return Slot("run", ref.parts[0])
+            return Slot(SlotKind.RUN, ref.parts[0])
         if ctx == "foreach":
-            return Slot("foreach", ref.parts[0])
+            return Slot(SlotKind.FOREACH, ref.parts[0])
         if ctx == "search_space":
-            return Slot("trial", ref.parts[0])
+            return Slot(SlotKind.TRIAL, ref.parts[0])
         if ctx == "outputs":
-            return PathSlot("output", ref.parts[0])
+            return PathSlot(PathKind.OUTPUT, ref.parts[0])
         if ctx == "inputs":
             return self.input_text(ref.parts[0])
         if ctx == "sources":
             return source_uri(self.doc, *ref.parts[:2])
         if ctx == "steps":
-            return Slot("output", f"{target.step}.{target.name}")
+            return Slot(SlotKind.OUTPUT, target.name, target.step)
         raise AssertionError(f"no text for {ref.path}")
 
     def input_text(self, name: str) -> Any:
         value = self.step.inputs[name]
         kind = self.input_kinds.get(name) or self.input_kind(name, value)
         if kind == "artifact":
-            return PathSlot("input", name)
+            return PathSlot(PathKind.INPUT, name)
         if kind == "source":
             template = self.template(("steps", self.name, "inputs", name), value)
             ref = template.refs[0]
@@ -187,7 +254,7 @@ def source_uri(doc: Any, source: str, table: str) -> Any:
         parts = [p for p in (prefix, (tab.path or "").lstrip("/")) if p]
         return f"{scheme}://{src.bucket}/" + "/".join(parts)
     if isinstance(src, Local):
-        return Slot("local_path", _join_local(src.path, tab.path or ""))
+        return Slot(SlotKind.LOCAL_PATH, _join_local(src.path, tab.path or ""))
     return f"{source}.{table}"
 
 
@@ -205,12 +272,12 @@ def source_handle(doc: Any, source: str, table: str, partition: Any = None) -> d
     connection = {f: getattr(src, "schema_" if f == "schema" else f)
                   for f in CONNECTION_FIELDS[src.type]}
     if isinstance(src, Local):
-        connection = {"path": Slot("local_path", src.path)}
+        connection = {"path": Slot(SlotKind.LOCAL_PATH, src.path)}
     uri = source_uri(doc, source, table) if kind == "file" else None
     credentials = None
     if src.credentials is not None:
         secret = parse_template(src.credentials)[0].refs[0].parts[0]
-        credentials = Credentials(secret)
+        credentials = Credentials(secret, doc.secrets[secret])
     return {"kind": "source", "source": source, "table": table, "type": src.type,
             "connection": connection, "identifier": tab.identifier, "query": tab.query,
             "path": tab.path, "uri": StrText((uri,)) if isinstance(uri, Slot) else uri,
@@ -251,12 +318,19 @@ class _StepBuilder(_Resolver):
         cache = cache_enabled(step)
         max_age = step.cache.max_age if step.cache is not None and not isinstance(
             step.cache, bool) else None
+        partition = split = None
+        if isinstance(step, FeaturesStep):
+            split = split_outputs(step)
+            if step.partition is not None:
+                p = step.partition
+                partition = Partition(p.by, p.max_partitions, p.min_rows,
+                                      tuple(p.only) if p.only is not None else None)
         return StepPlan(
             name=name, type=step.type, image=step.image, shell=shell, argv=argv,
             env=tuple(sorted(self.env.values(), key=lambda e: e.name)),
             artifacts=tuple(sorted(self.artifacts, key=lambda a: a.name)), outputs=outputs,
             dims=self.dims(), trials=trials,
-            grid=[[hp, list(spec.values)] for hp, spec in sweep.search_space.items()]
+            grid=tuple((hp, tuple(spec.values)) for hp, spec in sweep.search_space.items())
             if sweep is not None and sweep.sampling_algorithm == "grid" else None,
             objective=(sweep.objective.primary_metric, sweep.objective.goal) if sweep else None,
             params=params, config=config, resources=_resources(step.resources), retry=retry,
@@ -265,8 +339,8 @@ class _StepBuilder(_Resolver):
             cache_material=self.cache_material(shell, argv, section),
             secret_mounts=tuple(sorted(self.mounts.values(), key=lambda m: m.secret)),
             upstream=tuple(self.graph.upstream(name)), max_parallel=step.max_parallel,
-            gates=tuple(section.get("gates", ())) if isinstance(step, EvaluateStep) else (),
-            consumed_by_deploy=self.consumed)
+            partition=partition, split_outputs=split or (),
+            gate_check=self.gate_check(section) if isinstance(step, EvaluateStep) else None)
 
     # inputs ------------------------------------------------------------------
     def collect_inputs(self) -> None:
@@ -274,7 +348,7 @@ class _StepBuilder(_Resolver):
             self.handles[i] = self.handle(("steps", self.name, "inputs", i), i, value)
             kind = self.input_kinds.get(i)
             if kind == "artifact":
-                self.set_env("input", i, (PathSlot("input", i),))
+                self.set_env("input", i, (PathSlot(PathKind.INPUT, i),))
             elif kind == "source":
                 if self.handles[i].get("uri") is not None:  # file tables: their URI
                     self.set_env("input", i, (self.input_text(i),))
@@ -296,18 +370,16 @@ class _StepBuilder(_Resolver):
             self.input_kinds[stage] = "artifact"
             mode = use.mode or "single"
             self.artifacts.append(ArtifactInput(stage, target.step, target.name, target.type,
-                                                mode, target.dims))
+                                                Mode(mode), target.dims))
             collection = {"dims": list(target.dims)} if mode == "fanin" else None
-            return {"kind": "artifact", "type": target.type, "path": PathSlot("input", stage),
+            return {"kind": "artifact", "type": target.type, "path": PathSlot(PathKind.INPUT, stage),
                     "collection": collection}
         if target.kind in ("file", "table"):
             self.input_kinds[stage] = "source"
             return self.source(use)
         slot = self.ref_text(use)
-        json_slot = {"param": "param_json", "run": "run_field_json", "foreach": "foreach_json",
-                     "trial": "trial_value_json", "output": "output_json"}[slot.kind]
-        return {"kind": "value", "type": _slot_type(self.doc, use), "value": Slot(json_slot,
-                                                                                  slot.name)}
+        return {"kind": "value", "type": _slot_type(self.doc, use),
+                "value": Slot(JSON_KIND[slot.kind], slot.name, slot.step)}
 
     def source(self, use: RefUse) -> dict:
         src_name, table = use.ref.parts[:2]
@@ -318,7 +390,7 @@ class _StepBuilder(_Resolver):
         partition = None
         if use.mode == "zip":
             column = src.tables[table].partition_by
-            partition = {"column": column, "value": Slot("foreach_json", column)}
+            partition = {"column": column, "value": Slot(SlotKind.FOREACH_JSON, column)}
         return source_handle(self.doc, src_name, table, partition)
 
     # command and env -----------------------------------------------------------
@@ -346,9 +418,9 @@ class _StepBuilder(_Resolver):
     def shell_ref(self, use: RefUse) -> PathSlot | str:
         ctx, name = use.ref.context, use.ref.parts[0]
         if ctx == "outputs":
-            return PathSlot("output", name)
+            return PathSlot(PathKind.OUTPUT, name)
         if ctx == "inputs" and self.input_kinds.get(name) == "artifact":
-            return PathSlot("input", name)
+            return PathSlot(PathKind.INPUT, name)
         kind = {"params": "param", "run": "run", "foreach": "foreach",
                 "search_space": "trial", "inputs": "input"}[ctx]
         return env_name(kind, name)
@@ -359,17 +431,17 @@ class _StepBuilder(_Resolver):
 
     def base_env(self, params: tuple[str, ...], outputs: tuple[OutputSpec, ...]) -> None:
         for field in ("id", "date", "started_at"):
-            self.set_env("run", field, (Slot("run", field),))
+            self.set_env("run", field, (Slot(SlotKind.RUN, field),))
         for p in params:
-            self.set_env("param", p, (Slot("param", p),))
+            self.set_env("param", p, (Slot(SlotKind.PARAM, p),))
         for dim in getattr(self.step, "foreach", {}) or {}:
-            self.set_env("foreach", dim, (Slot("foreach", dim),))
+            self.set_env("foreach", dim, (Slot(SlotKind.FOREACH, dim),))
         sweep = getattr(self.step, "sweep", None)
         for hp in (sweep.search_space if sweep is not None else {}):
-            self.set_env("trial", hp, (Slot("trial", hp),))
+            self.set_env("trial", hp, (Slot(SlotKind.TRIAL, hp),))
         for o in outputs:
             if not o.by_mlc:
-                self.set_env("output", o.name, (PathSlot("output", o.name),))
+                self.set_env("output", o.name, (PathSlot(PathKind.OUTPUT, o.name),))
         for var, value in self.step.env.items():
             path = ("steps", self.name, "env", var)
             template = self.template(path, value) if isinstance(value, str) else None
@@ -385,13 +457,13 @@ class _StepBuilder(_Resolver):
         step = self.step
         config: dict = {
             "mlc_step_config": 1, "project": self.doc.project.name, "profile": self.cfg.profile,
-            "target": Slot("target"), "run": Slot("run_json"), "step": self.name,
+            "target": Slot(SlotKind.TARGET), "run": Slot(SlotKind.RUN_OBJECT), "step": self.name,
             "type": step.type,
-            "item": Slot("item_json") if getattr(step, "foreach", None) else {},
-            "trial": Slot("trial_json") if getattr(step, "sweep", None) else None,
-            "params": {p: Slot("param_json", p) for p in params},
+            "item": Slot(SlotKind.ITEM_OBJECT) if getattr(step, "foreach", None) else {},
+            "trial": Slot(SlotKind.TRIAL_OBJECT) if getattr(step, "sweep", None) else None,
+            "params": {p: Slot(SlotKind.PARAM_JSON, p) for p in params},
             "inputs": dict(self.handles),
-            "outputs": {o.name: {"type": o.type, "path": PathSlot("output", o.name)}
+            "outputs": {o.name: {"type": o.type, "path": PathSlot(PathKind.OUTPUT, o.name)}
                         for o in outputs if not o.by_mlc},
         }
         if step.type in ("features", "evaluate"):
@@ -411,7 +483,7 @@ class _StepBuilder(_Resolver):
         as_of = step.as_of if step.as_of is not None else "${{ run.date }}"
         as_of_value: Any = as_of
         if "${{" in as_of:
-            text = (Slot("run", "date"),) if step.as_of is None else \
+            text = (Slot(SlotKind.RUN, "date"),) if step.as_of is None else \
                 self.text(base + ("as_of",), step.as_of)
             as_of_value = StrText(text)
         pit = None
@@ -455,37 +527,43 @@ class _StepBuilder(_Resolver):
                 value = getattr(gate, kind)
                 if isinstance(value, str):
                     ref = self.template(base + ("gates", i, kind), value).refs[0]
-                    value = Slot("param_json", ref.parts[0])
+                    value = Slot(SlotKind.PARAM_JSON, ref.parts[0])
                 entry[kind] = value
             entry["greater_is_better"] = gate.greater_is_better
             gates.append(entry)
         return {"model": model, "baseline": baseline, "datasets": datasets,
                 "metrics": list(step.metrics), "gates": gates}
 
+    def gate_check(self, section: dict) -> GateCheck:
+        gates = tuple(Gate(g["metric"], g["dataset"], g["min"], g["max"],
+                           g["min_absolute_change"], g["min_relative_change"],
+                           g["greater_is_better"]) for g in section["gates"])
+        return GateCheck(tuple(sorted(section["datasets"])), tuple(section["metrics"]), gates,
+                         self.consumed)
+
     # the rest ---------------------------------------------------------------
     def dims(self) -> tuple[Dim, ...]:
         out = []
         for dim, binding in (getattr(self.step, "foreach", None) or {}).items():
             if isinstance(binding, list):
-                out.append(Dim(dim, "literal", values=tuple(binding), bound=len(binding)))
+                out.append(Dim(dim, DimSource.LITERAL, values=tuple(binding),
+                               bound=len(binding)))
                 continue
             ref = parse_template(binding)[0].refs[0]
             if ref.context == "params":
                 param = self.doc.params[ref.parts[0]]
-                out.append(Dim(dim, "param", ref=ref.parts[0], bound=param.max_items))
+                out.append(Dim(dim, DimSource.PARAM, param=ref.parts[0], bound=param.max_items))
                 continue
             producer = self.doc.steps[ref.parts[0]]
             output = ref.parts[2]
-            if isinstance(producer, FeaturesStep) and output == "partitions" and \
-                    producer.partition is not None and output not in producer.outputs:
+            if is_partitions_list(producer, output):
                 part = producer.partition
-                out.append(Dim(dim, "output", ref=f"{ref.parts[0]}.{output}",
+                out.append(Dim(dim, DimSource.OUTPUT, producer=ref.parts[0], output=output,
                                bound=part.max_partitions,
-                               only=tuple(part.only) if part.only is not None else None,
-                               partitions_of=ref.parts[0]))
+                               only=tuple(part.only) if part.only is not None else None))
             else:
                 info = outputs_of(producer)[output]
-                out.append(Dim(dim, "output", ref=f"{ref.parts[0]}.{output}",
+                out.append(Dim(dim, DimSource.OUTPUT, producer=ref.parts[0], output=output,
                                bound=info.max_items))
         return tuple(out)
 
@@ -502,23 +580,21 @@ class _StepBuilder(_Resolver):
                 "section": describe_json(section)}
 
 
+def _described(piece: Slot | PathSlot) -> str:
+    """A slot's text in the static cache key: its kind and name (the value varies)."""
+    if isinstance(piece, PathSlot):
+        return f"<{piece.kind.value}-path:{piece.name}>"
+    name = piece.output_ref if piece.step else piece.name
+    return f"<{piece.kind.value}:{name}>"
+
+
 def describe(text: Text) -> str:
-    out = []
-    for p in text:
-        if isinstance(p, Slot):
-            out.append(f"<{p.kind}:{p.name}>")
-        elif isinstance(p, PathSlot):
-            out.append(f"<{p.kind}-path:{p.name}>")
-        else:
-            out.append(p)
-    return "".join(out)
+    return "".join(p if isinstance(p, str) else _described(p) for p in text)
 
 
 def describe_json(node: Any) -> Any:
-    if isinstance(node, Slot):
-        return f"<{node.kind}:{node.name}>"
-    if isinstance(node, PathSlot):
-        return f"<{node.kind}-path:{node.name}>"
+    if isinstance(node, (Slot, PathSlot)):
+        return _described(node)
     if isinstance(node, StrText):
         return describe(node.text)
     if isinstance(node, Credentials):
@@ -533,8 +609,6 @@ def describe_json(node: Any) -> Any:
 def _slot_type(doc: Any, use: RefUse) -> str:
     if use.target.kind == "param":
         return doc.params[use.target.name].type
-    if use.target.kind in ("run",):
-        return "string"
     if use.target.kind == "step_output":
         return use.target.type
     return "string" if use.target.kind == "run" else "scalar"
@@ -554,10 +628,10 @@ def _retry(retries: Any) -> Retry | None:
                  duration_seconds(backoff.max_duration) if backoff.max_duration else None)
 
 
-def _resources(res: Any) -> dict:
+def _resources(res: Any) -> Resources:
     if res is None:
-        return {"cpu": None, "memory": None, "gpu": 0, "accelerator": None}
-    return {"cpu": res.cpu, "memory": res.memory, "gpu": res.gpu, "accelerator": res.accelerator}
+        return Resources()
+    return Resources(res.cpu, res.memory, res.gpu, res.accelerator)
 
 
 # --- deploy -----------------------------------------------------------------------------------
@@ -574,8 +648,8 @@ class _DeployBuilder(_Resolver):
         step = self.step
         model_use = next(u for u in self.uses if u.field == "model")
         mt = model_use.target
-        model = ArtifactInput("model", mt.step, mt.name, mt.type, model_use.mode or "single",
-                              mt.dims)
+        model = ArtifactInput("model", mt.step, mt.name, mt.type,
+                              Mode(model_use.mode or "single"), mt.dims)
         gate_use = next((u for u in self.uses if u.field == "gate"), None)
         gate = (gate_use.target.step, gate_use.target.name) if gate_use else None
         server = effective_server(step, self.target) or "kserve"

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from ..runtime.items import canonical  # SPEC 5.3; generated tasks carry the same function
-from .model import PathSlot, Slot, Text
+from .model import Credentials, PathSlot, Resources, Slot, StrText
 
 
 def value_type(value: Any) -> str:
@@ -21,13 +20,6 @@ def value_type(value: Any) -> str:
     if isinstance(value, list):
         return "list"
     return "string"
-
-
-@dataclass(frozen=True, slots=True)
-class StrText:
-    """In a config template: a JSON string whose content is a Text (literal and slots)."""
-
-    text: Text
 
 
 ENV_PREFIX = {"param": "PARAM", "foreach": "FOREACH", "trial": "TRIAL", "run": "RUN",
@@ -79,6 +71,18 @@ def _safe(text: str) -> str:
     return text.replace("{{", "{\\u007b")
 
 
+def credentials_as(node: Any, marker: Callable[[Credentials], Any]) -> Any:
+    """A config template with each source's credentials replaced by the target's marker
+    (SPEC 6.2: `{secret, path}` on Kubernetes and locally, `{secret, env}` on AWS Batch)."""
+    if isinstance(node, Credentials):
+        return marker(node)
+    if isinstance(node, dict):
+        return {k: credentials_as(v, marker) for k, v in node.items()}
+    if isinstance(node, (list, tuple)):
+        return [credentials_as(v, marker) for v in node]
+    return node
+
+
 def resolve_json(node: Any, values: Callable[[Slot], Any], path: Callable[[PathSlot], str]) -> Any:
     """The config with actual values (for `mlc run`)."""
     if isinstance(node, Slot):
@@ -95,16 +99,16 @@ def resolve_json(node: Any, values: Callable[[Slot], Any], path: Callable[[PathS
     return node
 
 
-def k8s_resources(res: dict) -> dict:
+def k8s_resources(res: Resources) -> dict:
     """Kubernetes resources of SPEC 7 `resources`: cpu and memory requested, memory and GPUs
     limited (https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/)."""
     requests, limits = {}, {}
-    if res.get("cpu") is not None:
-        requests["cpu"] = str(res["cpu"])
-    if res.get("memory") is not None:
-        requests["memory"] = limits["memory"] = str(res["memory"])
-    if res.get("gpu"):
-        limits["nvidia.com/gpu"] = str(res["gpu"])
+    if res.cpu is not None:
+        requests["cpu"] = str(res.cpu)
+    if res.memory is not None:
+        requests["memory"] = limits["memory"] = str(res.memory)
+    if res.gpu:
+        limits["nvidia.com/gpu"] = str(res.gpu)
     out = {}
     if requests:
         out["requests"] = requests

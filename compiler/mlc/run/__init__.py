@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..plan import Plan
+from ..plan import Plan, params_payload
 from ..runtime.run_info import resolve, run_date
 from .cache import Cache
 from .executor import Executor
@@ -86,22 +86,7 @@ def typed_params(plan: Plan, given: dict[str, str], run: dict[str, str]) -> dict
     """--param K=V values typed per param (SPEC 12), defaults filled in; ValueError if bad."""
     from ..runtime.run_info import parse_value
 
-    specs = {}
-    for name, param in plan.params.items():
-        spec: dict = {"type": param.type}
-        if param.enum is not None:
-            spec["enum"] = list(param.enum)
-        if param.max_items is not None:
-            spec["max_items"] = param.max_items
-        default = param.default
-        if isinstance(default, str) and "${{" in default:
-            from ..spec.refgrammar import parse_template
-
-            spec["default_template"] = [["text", p] if isinstance(p, str) else ["run", p.parts[0]]
-                                        for p in parse_template(default)[0].pieces]
-        elif default is not None:
-            spec["default"] = default
-        specs[name] = spec
+    specs = params_payload(plan.params)
     unknown = sorted(set(given) - set(specs))
     if unknown:
         raise ValueError(f"unknown param '{unknown[0]}' (params: {', '.join(specs) or 'none'})")

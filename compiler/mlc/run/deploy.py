@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..plan import DeployPlan, Plan, kserve
+from ..plan import DeployPlan, Mode, Plan
 from ..plan.values import resource_labels
 from ..render.emit import dump
 from ..runtime import decide
@@ -20,17 +20,15 @@ def render_deploy(plan: Plan, d: DeployPlan, ctx: Any, states: dict) -> dict:
     folders = ctx.folders
     out = folders.step_dir(d.name)
     out.mkdir(parents=True, exist_ok=True)
-    if d.model.mode == "fanin":
+    if d.model.mode is Mode.FANIN:
         items = list(states[d.model.producer].items)
     else:
         items = [("", {})]
     passed = _passed(d, folders, states)
     labels, annotations = resource_labels(plan)
-    spec = {"endpoint": d.endpoint, "route_by": d.route_by, "min_pass_rate": d.min_pass_rate,
-            "canary": list(d.canary),
-            "storage_prefix": "file://" + str(folders.step_dir(d.model.producer)) + "/",
-            "storage_suffix": f"outputs/{d.model.output}/"}
-    spec.update(kserve.templates(d, None, labels, annotations))
+    spec = d.rollout_spec(None, labels, annotations)
+    spec["storage_prefix"] = "file://" + str(folders.step_dir(d.model.producer)) + "/"
+    spec["storage_suffix"] = f"outputs/{d.model.output}/"
     record, deployed, graph = decide.rollout(spec, items, passed)
     documents = [decide.json.loads(e["manifest"]) for e in deployed]
     if graph is not None:

@@ -56,9 +56,9 @@ def _check(step: StepPlan, name: str, kind: str, path: Path) -> str | None:
         if kind == "metrics":
             data = json.loads(path.read_text(encoding="utf-8"))
             if step.type == "evaluate":
-                section = step.config["evaluate"]
-                return gate_rules.contract_problem(data, sorted(section["datasets"]),
-                                                   section["metrics"])
+                check = step.gate_check
+                return gate_rules.contract_problem(data, list(check.datasets),
+                                                   list(check.metrics))
             if not isinstance(data, dict) or not all(_number(v) for v in data.values()):
                 return "metrics must be a flat JSON object of numbers"
             if step.objective and not _number(data.get(step.objective[0])):
@@ -72,21 +72,19 @@ def _check(step: StepPlan, name: str, kind: str, path: Path) -> str | None:
 
 def _partitions(step: StepPlan, outputs: Path) -> str | None:
     """SPEC 6.3: the partitions list, bounded, within `only`, one directory per split."""
-    part = step.config["features"]["partition"]
+    part = step.partition
     if part is None:
         return None
     values = read_value(outputs / "partitions", "list")
-    if len(values) > part["max_partitions"]:
-        return f"{len(values)} partitions exceed max_partitions {part['max_partitions']}"
-    if part.get("only") is not None:
-        outside = [v for v in values if v not in part["only"]]
+    if len(values) > part.max_partitions:
+        return f"{len(values)} partitions exceed max_partitions {part.max_partitions}"
+    if part.only is not None:
+        outside = [v for v in values if v not in part.only]
         if outside:
             return f"partition {outside[0]!r} is not in partition.only"
-    split = step.config["features"]["split"]
-    splits = sorted(split["ratios"]) if split is not None else ["dataset"]
-    for split in splits:
+    for split in sorted(step.split_outputs):
         for value in values:
-            directory = outputs / split / f"{part['by']}={enc(value)}"
+            directory = outputs / split / f"{part.by}={enc(value)}"
             if not directory.is_dir():
                 return f"split '{split}' has no directory {directory.name}"
     return None

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..plan import DeployPlan, Plan, StepPlan
+from ..plan import DeployPlan, DimSource, Mode, Plan, StepPlan
 from ..plan.values import static_digest
 from ..runtime import items as item_rules
 from ..runtime import select as select_rules
@@ -303,15 +303,11 @@ class Scheduler:
             return [("", {})]
         dims = []
         for d in step.dims:
-            entry: dict = {"name": d.name, "bound": d.bound}
-            if d.only is not None:
-                entry["only"] = list(d.only)
-            if d.source == "literal":
-                entry["values"] = list(d.values)
-            elif d.source == "param":
-                entry["values"] = self.ctx.params[d.ref]
-            else:
-                entry["values"] = self.ctx.value_outputs[d.ref]
+            entry = d.payload()
+            if d.source is DimSource.PARAM:
+                entry["values"] = self.ctx.params[d.param]
+            elif d.source is DimSource.OUTPUT:
+                entry["values"] = self.ctx.value_outputs[f"{d.producer}.{d.output}"]
             dims.append(entry)
         return item_rules.expand(dims)
 
@@ -325,7 +321,8 @@ class Scheduler:
                 if not out.artifact and (folder / "outputs" / out.name).exists():
                     self.ctx.value_outputs[f"{step.name}.{out.name}"] = read_value(
                         folder / "outputs" / out.name, out.type)
-        if step.type == "evaluate" and state.gate_failed and not step.consumed_by_deploy:
+        if step.gate_check is not None and state.gate_failed and \
+                not step.gate_check.consumed_by_deploy:
             self.failed, self.reason = True, self.reason or "gate"
             state.message = "gates failed and no deploy step reads the decision"
         self.reporter.step_finished(state)
@@ -407,12 +404,12 @@ class Scheduler:
         base = self.ctx.folders.task_dir(step.name, task.key, task.trial) / "inputs"
         for art in step.artifacts:
             target = base / art.name
-            if art.mode == "fanin":
+            if art.mode is Mode.FANIN:
                 entries = [(key, item, self._item_output(art.producer, key, art.output))
                            for key, item in self._collection_items(art.producer)]
                 stage_collection(target, entries)
             else:
-                key = task.key if art.mode == "zip" else ""
+                key = task.key if art.mode is Mode.ZIP else ""
                 stage_input(target, self._item_output(art.producer, key, art.output))
             staged[art.name] = target
         return staged
@@ -429,7 +426,7 @@ class Scheduler:
         plan = self.plan.steps[producer]
         if plan.foreach:
             return self.states[producer].items
-        by = plan.config["features"]["partition"]["by"]
+        by = plan.partition.by
         values = self.ctx.value_outputs[f"{producer}.partitions"]
         return [(f"{by}={item_rules.enc(v)}", {by: v}) for v in values]
 

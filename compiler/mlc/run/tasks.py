@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..plan import PathSlot, Slot, StepPlan, canonical, resolve_json
-from ..plan.build import Credentials
+from ..plan import PathKind, PathSlot, Slot, SlotKind, StepPlan, canonical, resolve_json
+from ..plan.values import credentials_as
 from ..runtime import gates as gate_rules
 from .executor import Attempt, Executor
 from .folders import Folders, write_json
@@ -77,35 +77,13 @@ class TaskRunner:
 
     # -- values ----------------------------------------------------------------------------
     def value(self, slot: Slot) -> Any:
-        kind, name, task = slot.kind, slot.name, self.task
-        if kind in ("param", "param_json"):
-            return self.ctx.params[name]
-        if kind in ("run", "run_field_json"):
-            return self.ctx.run[name]
-        if kind == "run_json":
-            return dict(self.ctx.run)
-        if kind in ("foreach", "foreach_json"):
-            return task.item[name]
-        if kind == "item_json":
-            return dict(task.item)
-        if kind in ("trial", "trial_value_json"):
-            return task.trial_values[name]
-        if kind == "trial_json":
-            return {"index": task.trial, "values": task.trial_values}
-        if kind in ("output", "output_json"):
-            return self.ctx.value_outputs[name]
-        if kind == "target":
-            return "local"
-        if kind == "local_path":
-            return str(self.ctx.folders.project / name)
-        raise ValueError(f"no local value for {slot}")
+        """A slot's value in this task: one case per SlotKind (tests/unit/plan)."""
+        return VALUE_OF[slot.kind](self, slot)
 
     def path(self, slot: PathSlot) -> Path:
-        if slot.kind == "input":
+        if slot.kind is PathKind.INPUT:
             return self.staged[slot.name]
-        if slot.kind == "output":
-            return self.outputs / slot.name
-        return self.ctx.secrets_dir / slot.name
+        return self.outputs / slot.name
 
     def text(self, text: tuple, shell: bool = False) -> str:
         out = []
@@ -128,21 +106,9 @@ class TaskRunner:
 
     def _marked(self) -> Any:
         """The step's config with each credentials reference replaced by its marker."""
-        def markers(node: Any) -> Any:
-            if isinstance(node, Credentials):
-                store = self._store(node.secret)
-                return {"secret": node.secret, "path": str(self.ctx.secrets_dir / store)}
-            if isinstance(node, dict):
-                return {k: markers(v) for k, v in node.items()}
-            if isinstance(node, (list, tuple)):
-                return [markers(v) for v in node]
-            return node
-
-        return markers(self.step.config)
-
-    def _store(self, secret: str) -> str:
-        mount = next((m for m in self.step.secret_mounts if m.secret == secret), None)
-        return mount.store if mount else secret
+        secrets = self.ctx.secrets_dir
+        return credentials_as(self.step.config, lambda c: {"secret": c.secret,
+                                                           "path": str(secrets / c.store)})
 
     def environment(self) -> dict[str, str]:
         env = dict(self.ctx.base_env)
@@ -207,18 +173,17 @@ class TaskRunner:
         return result
 
     def retry_delay(self) -> float | None:
-        """Seconds to wait before the next attempt, or None when none is left (SPEC 6.6)."""
+        """Seconds to wait before the next attempt, or None when none is left (SPEC 6.7)."""
         retry, attempt = self.step.retry, self.task.attempts
         if retry is None or attempt > retry.limit:
             return None
-        return min(retry.duration_s * retry.factor ** (attempt - 1),
-                   retry.max_duration_s if retry.max_duration_s is not None else 1e18)
+        return retry.delay(attempt)
 
     def gate(self) -> bool:
         """Evaluate the gates of an evaluate task (runtime/gates.py): gates.json, `passed`."""
         metrics = json.loads((self.outputs / "metrics").read_text(encoding="utf-8"))
-        resolved = [{k: (self.value(v) if isinstance(v, Slot) else v) for k, v in g.items()}
-                    for g in self.step.gates]
+        resolved = [{k: (self.value(v) if isinstance(v, Slot) else v)
+                     for k, v in g.fields().items()} for g in self.step.gate_check.gates]
         passed, record = gate_rules.evaluate(metrics, resolved)
         write_json(self.dir / "gates.json", record)
         (self.outputs / "passed").write_text("true" if passed else "false", encoding="utf-8")
@@ -233,4 +198,22 @@ class TaskRunner:
         return env, self.command()
 
 
-__all__ = ["Context", "Task", "TaskFailed", "TaskRunner"]
+VALUE_OF = {
+    SlotKind.PARAM: lambda r, s: r.ctx.params[s.name],
+    SlotKind.PARAM_JSON: lambda r, s: r.ctx.params[s.name],
+    SlotKind.RUN: lambda r, s: r.ctx.run[s.name],
+    SlotKind.RUN_JSON: lambda r, s: r.ctx.run[s.name],
+    SlotKind.RUN_OBJECT: lambda r, s: dict(r.ctx.run),
+    SlotKind.FOREACH: lambda r, s: r.task.item[s.name],
+    SlotKind.FOREACH_JSON: lambda r, s: r.task.item[s.name],
+    SlotKind.ITEM_OBJECT: lambda r, s: dict(r.task.item),
+    SlotKind.TRIAL: lambda r, s: r.task.trial_values[s.name],
+    SlotKind.TRIAL_JSON: lambda r, s: r.task.trial_values[s.name],
+    SlotKind.TRIAL_OBJECT: lambda r, s: {"index": r.task.trial, "values": r.task.trial_values},
+    SlotKind.OUTPUT: lambda r, s: r.ctx.value_outputs[s.output_ref],
+    SlotKind.OUTPUT_JSON: lambda r, s: r.ctx.value_outputs[s.output_ref],
+    SlotKind.TARGET: lambda r, s: "local",
+    SlotKind.LOCAL_PATH: lambda r, s: str(r.ctx.folders.project / s.name),
+}
+
+__all__ = ["VALUE_OF", "Context", "Task", "TaskFailed", "TaskRunner"]

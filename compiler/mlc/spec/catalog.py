@@ -60,6 +60,13 @@ def split_outputs(step: FeaturesStep) -> tuple[str, ...]:
     return tuple(step.split.ratios) if step.split is not None else ("dataset",)
 
 
+def is_partitions_list(step: Step | None, output: str) -> bool:
+    """Is `output` the auto-output `partitions` of a partitioned features step (SPEC 6.3)?
+    Its bound is `partition.max_partitions`, and its values key the split outputs."""
+    return (isinstance(step, FeaturesStep) and output == "partitions"
+            and step.partition is not None and output not in step.outputs)
+
+
 def output_dims(step: Step, output: str) -> tuple[str, ...]:
     """Dimensions an output is keyed by: () for a single value, else a collection."""
     if isinstance(step, DeployStep):

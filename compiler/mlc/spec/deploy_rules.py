@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from ..diagnostics import Diagnostic
 from .config import Config
 from .models import DeployStep
+from .registry import REGISTRY
 
-DEFAULT_SERVER = {"argo": "kserve", "kubeflow": "kserve", "local": "kserve",
-                  "stepfunctions": "sagemaker"}
+DEFAULT_SERVER = {name: t.server for name, t in REGISTRY.items()}
 PROVIDER = {"kserve": "prometheus", "sagemaker": "cloudwatch"}
 
 

@@ -3,16 +3,9 @@
 from __future__ import annotations
 
 from ..spec.models import Document
+from ..spec.registry import REGISTRY
 
-TARGETS = ("argo", "kubeflow", "stepfunctions", "local")
-COMPILE_TARGETS = ("argo", "kubeflow", "stepfunctions")
-
-DEFAULTS: dict[str, dict[str, int]] = {
-    "argo": {"max_nodes_per_workflow": 5000, "max_definition_bytes": 1024 * 1024},
-    "kubeflow": {"max_nodes_per_workflow": 5000, "max_definition_bytes": 1024 * 1024},
-    "stepfunctions": {"inline_map_max_concurrency": 40, "max_parallel": 10000,
-                      "max_definition_bytes": 1024 * 1024},
-}
+DEFAULTS: dict[str, dict[str, int]] = {name: dict(t.limits) for name, t in REGISTRY.items()}
 
 # Name-length limits (E404).
 K8S_NAME = 63

@@ -7,10 +7,9 @@ https://argo-workflows.readthedocs.io/en/latest/fields/#dagtask
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
-from ...plan import StepPlan
+from ...plan import Mode, StepPlan, Unit
 from .steps import (
     cache_key_template,
     container_template,
@@ -100,15 +99,15 @@ class StepDAG:
         name = k8s(step.name)
         pre = ["mlc-run"] + [ctx.task_name(u) for u in step.upstream]
         pre += [gen(a.producer, "index") for a in step.artifacts
-                if a.mode == "fanin" and ctx.partition_index(a.producer)]
+                if a.mode is Mode.FANIN and ctx.plan.steps[a.producer].partition_index]
         tasks: list[dict] = []
-        if ctx.partition_index(step.name):
+        if step.partition_index:
             index_needed = self.add(partition_index_template(ctx, step))
             args = ctx.main_args(index_needed - {"partitions"}, step)
             args["partitions"] = "{{tasks.%s.outputs.parameters.partitions}}" % name
             tasks.append(task(gen(step.name, "index"), gen(step.name, "index"), args, [name]))
-        if step.foreach or step.sweep:
-            group = ctx.items_group(step.name)
+        if step.group is not None:
+            group = ctx.items_group(step)
             owner = group[0]
             if owner is step:
                 items_needed = self.add(items_template(ctx, group))
@@ -117,18 +116,17 @@ class StepDAG:
                 tasks.append(task(gen(step.name, "items"), gen(step.name, "items"),
                                   ctx.main_args(items_needed, step), deps))
             pre = pre + [gen(owner.name, "items")]
-        keyed = step.cache and bool(step.artifacts)
-        if step.foreach and step.type == "evaluate" and not (step.sweep or keyed) and \
-                step.name not in ctx.split:
+        if step.foreach and step.unit is Unit.EVALUATE and not step.keyed and \
+                not step.child_runs:
+            # no cache key: the command and the gate check are two fan-outs of the items
             return self.templates, tasks + [self.evaluate_fanout(pre)]
-        complex_unit = step.sweep or step.type == "evaluate" or keyed
-        if complex_unit:
-            needed, unit = self.item_dag(), gen(step.name, "item")
-        else:
+        if step.unit is Unit.CONTAINER:
             needed, unit = self.add(container_template(ctx, step)), name
+        else:
+            needed, unit = self.item_dag(), gen(step.name, "item")
         if not step.foreach:
             tasks.append(task(name, unit, ctx.main_args(needed, step), pre))
-        elif step.name in ctx.split:
+        elif step.child_runs:
             self.launch(needed, unit)
             outer = {n for n in needed if not is_item_param(n)}
             tasks.append(task(name, gen(step.name, "launch"),
@@ -146,13 +144,13 @@ class StepDAG:
         step, ctx = self.step, self.ctx
         tasks, needed, outputs = [], set(), {}
         key_dep: list[str] = []
-        if step.cache and step.artifacts:
+        if step.keyed:
             key_needed = self.add(cache_key_template(ctx, step))
             tasks.append(task("key", gen(step.name, "key"), passthrough(key_needed)))
             needed |= key_needed
             key_dep = ["key"]
         inner = {"cache-key": "{{tasks.key.outputs.parameters.key}}"} if key_dep else {}
-        if step.sweep:
+        if step.unit is Unit.SWEEP:
             run_needed = self.add(container_template(ctx, step, trial=True))
             args = passthrough({n for n in run_needed if not is_trial_param(n)}, inner)
             args |= trial_args(run_needed)
@@ -180,7 +178,7 @@ class StepDAG:
         for out in step.outputs:
             if not out.artifact and not step.foreach:
                 outputs[out.name] = "{{tasks.%s.outputs.parameters.%s}}" % (source, out.name)
-        if step.type == "evaluate":
+        if step.unit is Unit.EVALUATE:
             gate_needed = self.add(gate_template(ctx, step))
             tasks.append(task("gate", gen(step.name, "gate"), passthrough(gate_needed),
                               [source]))
@@ -258,8 +256,4 @@ class StepDAG:
 
 
 def _items_of(ctx: Any, step: StepPlan) -> str:
-    return "{{tasks.%s.outputs.parameters.items}}" % gen(ctx.items_group(step.name)[0].name,
-                                                          "items")
-
-
-ArgResolver = Callable[[set[str], StepPlan], dict[str, str]]
+    return "{{tasks.%s.outputs.parameters.items}}" % gen(step.group, "items")

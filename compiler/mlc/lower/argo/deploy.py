@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ...plan import DeployPlan, kserve
+from ...plan import DeployPlan, Mode
 from .dag import task
 from .steps import env_value, script_template
 from .syntax import RUN, SCRIPT_OUT, escaped_tag, gen, k8s, tag
@@ -77,9 +77,7 @@ class DeployDAG:
         d, ctx = self.d, self.ctx
         store_key = f"{RUN}/{d.model.producer}/{d.model.output}/"
         prefix = ctx.store.uri(store_key).replace(RUN, escaped_tag("run-id"))
-        spec = {"endpoint": d.endpoint, "route_by": d.route_by, "min_pass_rate": d.min_pass_rate,
-                "canary": list(d.canary)}
-        spec.update(kserve.templates(d, ctx.namespace, ctx.labels, ctx.annotations))
+        spec = d.rollout_spec(ctx.namespace, ctx.labels, ctx.annotations)
         spec_json = json.dumps(spec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         spec_json = spec_json[:-1] + ',"storage_prefix":"' + prefix + '"}'
         env = [env_value("MLC_DEPLOY", spec_json)]
@@ -89,7 +87,7 @@ class DeployDAG:
             env.append(env_value("MLC_PASSED_DIR", "/mlc/passed"))
         elif d.gate is not None:
             env.append(env_value("MLC_PASSED", tag("passed")))
-        if d.model.mode == "fanin":
+        if d.model.mode is Mode.FANIN:
             arts_in.append(self._artifact("model-index", store_key + "index.json",
                                           "/mlc/model-index.json"))
             env.append(env_value("MLC_MODEL_INDEX", "/mlc/model-index.json"))

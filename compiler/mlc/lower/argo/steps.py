@@ -11,8 +11,8 @@ import hashlib
 import json
 from typing import Any
 
-from ...plan import ArtifactInput, StepPlan
-from ...plan.values import canonical, static_digest
+from ...plan import ArtifactInput, DimSource, Mode, Slot, StepPlan
+from ...plan.values import static_digest
 from ...runtime import compact_source
 from .syntax import (
     CONFIG_PATH,
@@ -26,11 +26,10 @@ from .syntax import (
     k8s,
     output_key,
     render_text,
+    slot_param,
     tag,
     text_params,
 )
-
-GENERATED_PARAMS = ("run-id",)
 
 ARCHIVE_NONE = {"none": {}}  # upload directories as they are, not as .tgz
 
@@ -82,7 +81,7 @@ def env_value(name: str, value: str) -> dict:
 def artifact_key(ctx: Any, art: ArtifactInput) -> str:
     """Where a producer wrote what this input reads: one item (zip), all (fanin) or one value."""
     key = f"{RUN}/{art.producer}/{art.output}"
-    if art.mode == "zip":
+    if art.mode is Mode.ZIP:
         key += "/" + tag("item-key")
     return key
 
@@ -123,7 +122,7 @@ def container_template(ctx: Any, step: StepPlan, *, trial: bool = False) -> tupl
     needed |= config_needs
     artifacts = [{"name": "mlc-config", "path": CONFIG_PATH, "raw": {"data": config}}]
     artifacts += [input_artifact(ctx, a) for a in step.artifacts]
-    if step.foreach or any(a.mode == "zip" for a in step.artifacts):
+    if step.foreach or any(a.mode is Mode.ZIP for a in step.artifacts):
         needed.add("item-key")
     needed.add("run-id")
     mounts, volumes = _mounts(step)
@@ -224,29 +223,23 @@ def items_template(ctx: Any, group: list[StepPlan]) -> tuple[dict, set[str]]:
     index.json files (runtime/items.py). Literal lists and trial values travel as env values."""
     owner = group[0]
     needed = {"run-id"}
-    dims, env = [], []
+    env = []
     for d in owner.dims:
-        entry: dict = {"name": d.name, "bound": d.bound}
-        if d.only is not None:
-            entry["only"] = list(d.only)
-        if d.source == "literal":
-            entry["values"] = list(d.values)
-        else:
-            var = "MLC_LIST_" + d.name.upper()
-            entry["env"] = var
-            param = "pj-" + d.ref if d.source == "param" else "list-" + d.name.replace("_", "-")
+        if d.source is not DimSource.LITERAL:
+            param = "pj-" + d.param if d.source is DimSource.PARAM else "list-" + k8s(d.name)
             needed.add(param)
-            env.append(env_value(var, tag(param)))
-        dims.append(entry)
+            env.append(env_value(d.env, tag(param)))
+    dims = [d.payload() for d in owner.dims]
     env.append(env_value("MLC_DIMS", json.dumps(dims, separators=(",", ":"), ensure_ascii=False)))
-    sweeps = {k8s(s.name): ({"grid": s.grid} if s.grid is not None else {"trials": list(s.trials)})
+    sweeps = {k8s(s.name): ({"grid": [[hp, list(v)] for hp, v in s.grid]} if s.grid is not None
+                            else {"trials": list(s.trials)})
               for s in group if s.sweep}
     if sweeps:
         env.append(env_value("MLC_SWEEPS", json.dumps(sweeps, separators=(",", ":"),
                                                       ensure_ascii=False)))
     artifacts, dirs = [], []
     for step in group:
-        for o in ctx.index_outputs(step.name):
+        for o in step.index_outputs:
             dirs.append(f"{step.name}/{o}")
             entry = {"name": f"index-{k8s(step.name)}-{o.replace('_', '-')}",
                      "path": f"{SCRIPT_OUT}/{step.name}/{o}/index.json", "archive": ARCHIVE_NONE}
@@ -265,11 +258,11 @@ def partition_index_template(ctx: Any, step: StepPlan) -> tuple[dict, set[str]]:
     (SPEC 6.2 fan-in), written once the step has listed its `partitions`: runtime/items.py
     with the partition column as the one dimension, so the entries are the keys
     `<by>=<enc(value)>` the step wrote its directories under."""
-    part = step.config["features"]["partition"]
-    dims = [{"name": part["by"], "bound": part["max_partitions"], "env": "MLC_LIST_PARTITIONS"}]
+    part = step.partition
+    dims = [{"name": part.by, "bound": part.max_partitions, "env": "MLC_LIST_PARTITIONS"}]
     env = [env_value("MLC_LIST_PARTITIONS", tag("partitions")),
            env_value("MLC_DIMS", json.dumps(dims, separators=(",", ":"), ensure_ascii=False))]
-    outputs = ctx.index_outputs(step.name)
+    outputs = step.index_outputs
     env.append(env_value("MLC_INDEX_DIRS", json.dumps([f"{step.name}/{o}" for o in outputs])))
     artifacts = []
     for o in outputs:
@@ -291,7 +284,7 @@ def cache_key_template(ctx: Any, step: StepPlan) -> tuple[dict, set[str]]:
     if step.foreach:
         dynamic["item"] = "@" + tag("item-json")
         needed |= {"item-json", "item-key"}
-    if any(a.mode == "zip" for a in step.artifacts):
+    if any(a.mode is Mode.ZIP for a in step.artifacts):
         needed.add("item-key")
     digest = static_digest(step)  # the same key, in fewer bytes
     dyn = "{" + ",".join(json.dumps(k) + ":" + _dyn(v) for k, v in dynamic.items()) + "}"
@@ -314,17 +307,17 @@ def gate_template(ctx: Any, step: StepPlan) -> tuple[dict, set[str]]:
     """The gate check of an evaluate step (runtime/gates.py, SPEC 6.5)."""
     needed = {"run-id"}
     gates = []
-    for g in step.gates:
+    check = step.gate_check
+    for g in check.gates:
         entry = {}
-        for k, v in g.items():
-            if hasattr(v, "kind"):  # a param slot
-                needed.add("pj-" + v.name)
-                entry[k] = "@" + tag("pj-" + v.name)
+        for k, v in g.fields().items():
+            if isinstance(v, Slot):  # a param, as JSON
+                needed.add(slot_param(v))
+                entry[k] = "@" + tag(slot_param(v))
             else:
                 entry[k] = v
         gates.append(entry)
-    evaluate = step.config["evaluate"]
-    spec = {"datasets": sorted(evaluate["datasets"]), "metrics": evaluate["metrics"]}
+    spec = {"datasets": list(check.datasets), "metrics": list(check.metrics)}
     gates_json = "[" + ",".join("{" + ",".join(
         json.dumps(k) + ":" + (v[1:] if isinstance(v, str) and v.startswith("@{{") else
                                json.dumps(v)) for k, v in g.items()) + "}" for g in gates) + "]"
@@ -346,7 +339,7 @@ def gate_template(ctx: Any, step: StepPlan) -> tuple[dict, set[str]]:
         outs.append(entry)
     env = [env_value("MLC_GATES", spec_json),
            env_value("MLC_METRICS_PATH", "/mlc/inputs/metrics"),
-           env_value("MLC_CONSUMED", "true" if step.consumed_by_deploy else "false")]
+           env_value("MLC_CONSUMED", "true" if check.consumed_by_deploy else "false")]
     template = script_template(ctx, gen(step.name, "gate"), "gates", env, parameters=needed,
                                outputs=["passed"], artifacts_in=[metrics_in],
                                artifacts_out=outs)
@@ -399,5 +392,3 @@ def select_template(ctx: Any, step: StepPlan) -> tuple[dict, set[str]]:
     return template, needed
 
 
-def literal_text(value: Any) -> str:
-    return canonical(value)

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...plan import PathSlot, Slot, Text
-from ...plan.build import Credentials
-from ...plan.values import render_json
+from ...plan import PathKind, PathSlot, Slot, SlotKind, Text
+from ...plan.values import credentials_as, render_json
 
 INPUTS_DIR = "/mlc/inputs"
 OUTPUTS_DIR = "/mlc/outputs"
@@ -46,33 +45,42 @@ def json_tag(name: str) -> str:
     return "{{=toJson(inputs.parameters['" + name + "'])}}"
 
 
+# The input parameter that carries each kind of slot (a prefix and the slot's name, or a
+# fixed name). TARGET is the literal "argo"; RUN fields are read from `run-json` (run.id has
+# its own parameter); LOCAL_PATH never reaches Argo (E406: no local sources on argo).
+PARAM_OF: dict[SlotKind, str] = {
+    SlotKind.PARAM: "p-", SlotKind.PARAM_JSON: "pj-",
+    SlotKind.FOREACH: "f-", SlotKind.FOREACH_JSON: "fj-",
+    SlotKind.TRIAL: "t-", SlotKind.TRIAL_JSON: "tj-",
+    SlotKind.OUTPUT: "o-", SlotKind.OUTPUT_JSON: "o-",
+}
+FIXED_PARAM: dict[SlotKind, str] = {
+    SlotKind.RUN: "run-json", SlotKind.RUN_JSON: "run-json", SlotKind.RUN_OBJECT: "run-json",
+    SlotKind.ITEM_OBJECT: "item-json", SlotKind.TRIAL_OBJECT: "trial-json",
+}
+NOT_A_PARAM = frozenset({SlotKind.TARGET, SlotKind.LOCAL_PATH})
+
+
 def slot_param(slot: Slot) -> str:
     """The input parameter that carries a slot's text."""
-    kind, name = slot.kind, slot.name
-    if kind in ("param", "param_json"):
-        return ("pj-" if kind == "param_json" else "p-") + name
-    if kind in ("foreach", "foreach_json"):
-        return ("fj-" if kind == "foreach_json" else "f-") + name
-    if kind in ("trial", "trial_value_json"):
-        return ("tj-" if kind == "trial_value_json" else "t-") + name
-    if kind in ("run", "run_field_json", "run_json"):
-        return "run-json"
-    if kind == "item_json":
-        return "item-json"
-    if kind == "trial_json":
-        return "trial-json"
-    if kind in ("output", "output_json"):
-        step, output = name.split(".")
-        return f"o-{k8s(step)}-{output}"
+    if slot.kind in FIXED_PARAM:
+        return FIXED_PARAM[slot.kind]
+    if slot.kind in (SlotKind.OUTPUT, SlotKind.OUTPUT_JSON):
+        return output_param(slot.step, slot.name)
+    if slot.kind in PARAM_OF:
+        return PARAM_OF[slot.kind] + slot.name
     raise ValueError(f"no Argo parameter for slot {slot}")
 
 
+def output_param(step: str, output: str) -> str:
+    """The parameter that carries a value output of another step."""
+    return f"o-{k8s(step)}-{output}"
+
+
 def path_of(slot: PathSlot) -> str:
-    if slot.kind == "input":
+    if slot.kind is PathKind.INPUT:
         return f"{INPUTS_DIR}/{slot.name}"
-    if slot.kind == "output":
-        return f"{OUTPUTS_DIR}/{slot.name}"
-    return f"{SECRETS_DIR}/{slot.name}"
+    return f"{OUTPUTS_DIR}/{slot.name}"
 
 
 def run_field(name: str, as_json: bool = False) -> str:
@@ -86,11 +94,11 @@ def render_text(text: Text) -> str:
     out = []
     for piece in text:
         if isinstance(piece, Slot):
-            if piece.kind == "target":
+            if piece.kind is SlotKind.TARGET:
                 out.append("argo")
-            elif piece.kind == "run" and piece.name == "id":
+            elif piece.kind is SlotKind.RUN and piece.name == "id":
                 out.append(tag("run-id"))
-            elif piece.kind == "run":
+            elif piece.kind is SlotKind.RUN:
                 out.append(run_field(piece.name))
             else:
                 out.append(tag(slot_param(piece)))
@@ -104,8 +112,8 @@ def render_text(text: Text) -> str:
 def text_params(text: Text) -> set[str]:
     out = set()
     for p in text:
-        if isinstance(p, Slot) and p.kind != "target":
-            out.add("run-id" if (p.kind, p.name) == ("run", "id") else slot_param(p))
+        if isinstance(p, Slot) and p.kind is not SlotKind.TARGET:
+            out.add("run-id" if (p.kind, p.name) == (SlotKind.RUN, "id") else slot_param(p))
     return out
 
 
@@ -114,20 +122,22 @@ def config_json(config: dict, value_types: dict[str, str]) -> tuple[str, set[str
     needed: set[str] = set()
 
     def raw(slot: Slot) -> str:
-        if slot.kind == "target":
+        if slot.kind is SlotKind.TARGET:
             return '"argo"'
         name = slot_param(slot)
         needed.add(name)
-        if slot.kind == "run_field_json":
+        if slot.kind is SlotKind.RUN_JSON:
             return run_field(slot.name, as_json=True)
-        if slot.kind == "output_json" and value_types.get(slot.name) == "string":
+        if slot.kind is SlotKind.OUTPUT_JSON and value_types.get(slot.output_ref) == "string":
             return json_tag(name)
         return tag(name)
 
     def escaped(slot: Slot) -> str:
+        if slot.kind is SlotKind.TARGET:
+            return "argo"
         name = slot_param(slot)
         needed.add(name)
-        if slot.kind == "run":
+        if slot.kind is SlotKind.RUN:
             return ("{{=sprig.trimSuffix('\"', sprig.trimPrefix('\"', toJson(jsonpath("
                     "inputs.parameters['run-json'], '$." + slot.name + "'))))}}")
         return escaped_tag(name)
@@ -137,13 +147,7 @@ def config_json(config: dict, value_types: dict[str, str]) -> tuple[str, set[str
 
 
 def _markers(node: Any) -> Any:
-    if isinstance(node, Credentials):
-        return {"secret": node.secret, "path": f"{SECRETS_DIR}/{node.secret}"}
-    if isinstance(node, dict):
-        return {k: _markers(v) for k, v in node.items()}
-    if isinstance(node, (list, tuple)):
-        return [_markers(v) for v in node]
-    return node
+    return credentials_as(node, lambda c: {"secret": c.secret, "path": f"{SECRETS_DIR}/{c.secret}"})
 
 
 class Store:

@@ -1,0 +1,58 @@
+"""How steps decompose into units of execution, the same on every target (STYLE.md 1):
+item groups, the unit per item, the outputs that need an index.json, child runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .model import DeployPlan, ItemGroup, Mode, StepPlan, Unit
+
+
+def unit_of(step: StepPlan) -> Unit:
+    """What one item of `step` runs: a sweep's trials, an evaluate step's gate check, a cache
+    key over input artifacts, or only the step's command."""
+    if step.sweep:
+        return Unit.SWEEP
+    if step.type == "evaluate":
+        return Unit.EVALUATE
+    if step.keyed:
+        return Unit.KEYED
+    return Unit.CONTAINER
+
+
+def index_outputs(name: str, steps: dict[str, StepPlan],
+                  deploys: dict[str, DeployPlan]) -> tuple[str, ...]:
+    """Outputs of `name` that some consumer reads as a whole collection (SPEC 6.2 fan-in):
+    each gets an `index.json` beside its items."""
+    out = set()
+    for other in steps.values():
+        for art in other.artifacts:
+            if art.producer == name and art.mode is Mode.FANIN:
+                out.add(art.output)
+    for d in deploys.values():
+        if d.model.producer == name and d.model.mode is Mode.FANIN:
+            out.add(d.model.output)
+        if d.gate is not None and d.gate[0] == name and d.gate_dims:
+            out.add("passed")
+    return tuple(sorted(out))
+
+
+def decompose(steps: dict[str, StepPlan], deploys: dict[str, DeployPlan],
+              child_runs: tuple[str, ...]) -> tuple[dict[str, StepPlan], dict[str, ItemGroup]]:
+    """Steps with their unit, item group, index outputs and child-run flag; the item groups
+    by owner (the first step, in plan order, with those dimensions)."""
+    owners: dict[tuple, str] = {}
+    members: dict[str, list[str]] = {}
+    out: dict[str, StepPlan] = {}
+    for name, step in steps.items():
+        group = None
+        if step.foreach or step.sweep:
+            group = owners.setdefault(step.dims, name)
+            members.setdefault(group, []).append(name)
+        out[name] = replace(step, unit=unit_of(step), group=group,
+                            index_outputs=index_outputs(name, steps, deploys),
+                            child_runs=name in child_runs)
+    groups = {owner: ItemGroup(owner, tuple(names), steps[owner].dims)
+              for owner, names in members.items()}
+    return out, groups
