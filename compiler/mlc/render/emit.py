@@ -1,6 +1,7 @@
 """A small, fast YAML emitter for the data mlc writes: dicts, lists, str, int, float, bool, None.
 
-Block style, with collections of scalars on one line (`{name: run-id}`, `[python]`),
+Block style, with collections of scalars on one line (`{name: run-id}`, `[python]`), short
+lists of such maps too (`parameters: [{name: run-id}, {name: run-json}]`),
 multi-line strings as literal blocks, and every other string either plain, when it is
 unambiguous for YAML 1.1 and 1.2 readers alike (Kubernetes reads YAML 1.1), or double-quoted
 with JSON escapes (a JSON string is a valid YAML double-quoted scalar). About ten times faster
@@ -9,6 +10,7 @@ than PyYAML's representer; tests round-trip its output through PyYAML on random 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
@@ -26,6 +28,12 @@ _RAW_OK = re.compile("[\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-
                      "\U00010000-\U0010ffff]*\\Z")
 
 
+# Single-quoted scalars: printable, no line breaks or tabs (folding would change them), and
+# no leading or trailing space.
+_SINGLE_OK = re.compile("(?! )[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
+                        "\U00010000-\U0010ffff]+(?<! )\\Z")
+
+
 def _plain_ok(text: str, flow: bool) -> bool:
     if not (_FLOW_PLAIN if flow else _PLAIN).match(text):
         return False
@@ -35,6 +43,8 @@ def _plain_ok(text: str, flow: bool) -> bool:
 
 
 def scalar(value: Any, flow: bool = False) -> str:
+    if type(value) is str:
+        return _text(value, flow)
     if value is None:
         return "null"
     if value is True:
@@ -48,9 +58,17 @@ def scalar(value: Any, flow: bool = False) -> str:
         if "e" in text and "." not in text:  # YAML 1.1 floats need a dot: 1.0e-05
             text = text.replace("e", ".0e", 1)
         return text
-    text = str(value)
+    return _text(str(value), flow)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _text(text: str, flow: bool) -> str:
+    """A string scalar (documents repeat most strings: keys, names, paths)."""
     if _plain_ok(text, flow):
         return text
+    if '"' in text and "'" not in text and _SINGLE_OK.match(text):
+        # JSON payloads: single quotes keep their `"` unescaped (YAML 1.1 and 1.2 alike)
+        return "'" + text + "'"
     quoted = json.dumps(text, ensure_ascii=False)
     if _RAW_OK.match(quoted):
         return quoted
@@ -59,13 +77,21 @@ def scalar(value: Any, flow: bool = False) -> str:
 
 
 def _is_leaf(node: Any) -> bool:
+    """A collection written on one line: scalars (no line breaks), and in a map also empty
+    collections."""
     if isinstance(node, dict):
-        return all(not isinstance(v, (dict, list)) or (not v) for v in node.values()) and \
-            not any(isinstance(v, str) and "\n" in v for v in node.values())
-    if isinstance(node, list):
-        return all(not isinstance(v, (dict, list)) for v in node) and \
-            not any(isinstance(v, str) and "\n" in v for v in node)
-    return False
+        values, empty_ok = node.values(), True
+    elif isinstance(node, list):
+        values, empty_ok = node, False
+    else:
+        return False
+    for v in values:
+        if isinstance(v, (dict, list)):
+            if v or not empty_ok:
+                return False
+        elif isinstance(v, str) and "\n" in v:
+            return False
+    return True
 
 
 def _flow(node: Any) -> str:
@@ -89,11 +115,29 @@ def _block_literal(text: str) -> bool:
         _RAW_OK.match(text) is not None
 
 
+SHORT_LINE = 120  # a list of one-line maps that fits this width is written as one flow line
+SHORT_ITEMS = 6
+
+
+def _short_flow(value: Any, key_prefix: str) -> str | None:
+    """`key: [{name: a}, {name: b}]` when `value` is a list of one-line maps and the line is
+    short; None otherwise (long lists stay one item a line, so diffs stay readable)."""
+    if not (isinstance(value, list) and len(value) <= SHORT_ITEMS and
+            all(isinstance(v, dict) and v and _is_leaf(v) for v in value)):
+        return None
+    line = f"{key_prefix} {_flow(value)}"
+    return line if len(line) <= SHORT_LINE else None
+
+
 def _value(value: Any, indent: str, out: list[str], key_prefix: str) -> None:
     """Append `key_prefix` followed by `value` (a key line or a list dash is the prefix)."""
     if isinstance(value, (dict, list)):
         if not value or _is_leaf(value):
             out.append(f"{key_prefix} {_flow(value)}" if key_prefix else _flow(value))
+            return
+        short = _short_flow(value, key_prefix) if key_prefix else None
+        if short is not None:
+            out.append(short)
             return
         out.append(key_prefix)
         _block(value, indent + "  " if isinstance(value, dict) else indent, out)

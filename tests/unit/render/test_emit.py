@@ -61,5 +61,22 @@ def test_plain_only_when_unambiguous() -> None:
 def test_shape() -> None:
     doc = {"a": [{"name": "x", "value": "1"}], "b": {"c": {"d": [1, 2]}},
            "script": "import os\nprint(1)\n", "empty": {}}
-    assert dump(doc) == ('a:\n- {name: x, value: "1"}\nb:\n  c:\n    d: [1, 2]\n'
+    assert dump(doc) == ('a: [{name: x, value: "1"}]\nb:\n  c:\n    d: [1, 2]\n'
                          'script: |\n  import os\n  print(1)\nempty: {}\n')
+
+
+def test_long_lists_of_maps_stay_one_item_a_line() -> None:
+    env = [{"name": f"MLC_VAR_{i}", "value": "/mlc/outputs/some/long/path"} for i in range(4)]
+    text = dump({"env": env})
+    assert text.startswith("env:\n- {name: MLC_VAR_0, ") and text.count("\n") == 5
+    assert all(len(line) <= 120 for line in dump({"p": env[:1]}).splitlines())
+
+
+def test_json_payloads_are_single_quoted() -> None:
+    import yaml
+
+    for text in ['{"a":"b"}', '{"q":"it\'s"}', ' {"lead":1}', '{"t":"\\u0001"}', '"\x85"']:
+        out = dump({"v": text})
+        assert yaml.safe_load(out) == {"v": text}
+    assert dump({"v": '{"a":"b"}'}) == "v: '{\"a\":\"b\"}'\n"
+    assert dump({"v": '{"q":"it\'s"}'}).startswith('v: "')

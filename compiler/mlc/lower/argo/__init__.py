@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ...plan import DimSource, Plan, Resources, Retry, StepPlan, k8s_resources, params_payload
+from ...plan import DimSource, Plan, Resources, Retry, StepPlan, params_payload
 from ...plan.settings import KubeSettings
 from ...plan.values import resource_labels
 from ..base import Lowered, Options
+from ..kube import container_resources, node_selector
 from .dag import StepDAG, task
 from .deploy import DeployDAG, shared_templates
-from .steps import env_value, script_template
+from .steps import cache_key_template, env_value, script_template
 from .syntax import Store, gen, k8s, output_param
 
 CONCURRENCY = {"allow": "Allow", "forbid": "Forbid", "replace": "Replace"}
@@ -77,14 +78,20 @@ class Builder:
     def task_name(self, step: str) -> str:
         return k8s(step)
 
+    def after(self, tasks: list[str]) -> list[str]:
+        """What a main-DAG task depends on: `tasks`, or the run task when there are none.
+        Every main task depends on `mlc-run`, directly or through these (Argo reads outputs
+        of any ancestor, transitively: `common.GetTaskAncestry`)."""
+        return list(tasks) if tasks else ["mlc-run"]
+
     def secret_store(self, secret: str) -> str:
         return self.plan.secrets[secret]
 
     def resources(self, res: Resources) -> dict:
-        return k8s_resources(res)
+        return container_resources(res)
 
     def node_selector(self, res: Resources) -> dict:
-        return self.settings.node_selector(res.accelerator)
+        return node_selector(self.settings, res)
 
     def retry_strategy(self, retry: Retry) -> dict:
         """https://argo-workflows.readthedocs.io/en/latest/fields/#retrystrategy (SPEC 6.7:
@@ -156,6 +163,9 @@ class Builder:
                 deploys = True
             templates += t
             tasks += k
+        slots = max((len(s.artifacts) for s in self.plan.steps.values() if s.keyed), default=0)
+        if slots:
+            templates.append(cache_key_template(self, slots))
         if deploys:
             templates += shared_templates()
         main = {"name": "main", "dag": {"tasks": tasks}}

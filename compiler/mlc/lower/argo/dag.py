@@ -11,7 +11,8 @@ from typing import Any
 
 from ...plan import Mode, StepPlan, Unit
 from .steps import (
-    cache_key_template,
+    CACHE_KEY,
+    cache_key_args,
     container_template,
     gate_template,
     inputs_block,
@@ -26,13 +27,18 @@ ITEM_PARAMS = ("item-key", "item-json")
 
 
 def task(name: str, template: str, args: dict[str, str] | None = None,
-         depends: list[str] | None = None, **extra: Any) -> dict:
+         depends: list[str] | None = None, artifacts: list[dict] | None = None,
+         **extra: Any) -> dict:
     """A DAG task, keys in a stable order: name, template, depends, arguments, the rest."""
     entry: dict = {"name": name, "template": template}
     if depends:
         entry["depends"] = " && ".join(dict.fromkeys(depends))
+    if args or artifacts:
+        entry["arguments"] = {}
     if args:
-        entry["arguments"] = {"parameters": [{"name": k, "value": args[k]} for k in sorted(args)]}
+        entry["arguments"]["parameters"] = [{"name": k, "value": args[k]} for k in sorted(args)]
+    if artifacts:
+        entry["arguments"]["artifacts"] = artifacts
     entry.update(extra)
     return entry
 
@@ -97,7 +103,7 @@ class StepDAG:
         """(templates, main DAG tasks)."""
         step, ctx = self.step, self.ctx
         name = k8s(step.name)
-        pre = ["mlc-run"] + [ctx.task_name(u) for u in step.upstream]
+        pre = ctx.after([ctx.task_name(u) for u in step.upstream])
         pre += [gen(a.producer, "index") for a in step.artifacts
                 if a.mode is Mode.FANIN and ctx.plan.steps[a.producer].partition_index]
         tasks: list[dict] = []
@@ -111,8 +117,8 @@ class StepDAG:
             owner = group[0]
             if owner is step:
                 items_needed = self.add(items_template(ctx, group))
-                deps = ["mlc-run"] + [ctx.task_name(u) for u in owner.upstream
-                                      if u in ctx.list_sources(owner)]
+                deps = ctx.after([ctx.task_name(u) for u in owner.upstream
+                                  if u in ctx.list_sources(owner)])
                 tasks.append(task(gen(step.name, "items"), gen(step.name, "items"),
                                   ctx.main_args(items_needed, step), deps))
             pre = pre + [gen(owner.name, "items")]
@@ -120,6 +126,9 @@ class StepDAG:
                 not step.child_runs:
             # no cache key: the command and the gate check are two fan-outs of the items
             return self.templates, tasks + [self.evaluate_fanout(pre)]
+        if step.unit is Unit.KEYED and not step.foreach:
+            # one key, one run: both go straight into the main DAG
+            return self.templates, tasks + self.keyed_tasks(pre)
         if step.unit is Unit.CONTAINER:
             needed, unit = self.add(container_template(ctx, step)), name
         else:
@@ -138,6 +147,20 @@ class StepDAG:
                               pre))
         return self.templates, tasks
 
+    def keyed_tasks(self, pre: list[str]) -> list[dict]:
+        """A keyed step without foreach in the main DAG: `<step>--key` after the step's
+        dependencies, then the step after its key."""
+        step, ctx = self.step, self.ctx
+        key_task = gen(step.name, "key")
+        args, artifacts, key_needed = cache_key_args(
+            ctx, step, lambda n: ctx.main_args({n}, step)[n])
+        run_needed = self.add(container_template(ctx, step))
+        run_args = ctx.main_args(run_needed - {"cache-key"}, step)
+        run_args["cache-key"] = "{{tasks.%s.outputs.parameters.key}}" % key_task
+        return [task(key_task, CACHE_KEY, args, [p for p in pre if p != key_task],
+                     artifacts=artifacts),
+                task(k8s(step.name), k8s(step.name), run_args, [key_task])]
+
     # -- per item -------------------------------------------------------------------------
     def item_dag(self) -> set[str]:
         """`<step>--item`: cache key, the run (or trials, select, promote), the gate."""
@@ -145,8 +168,8 @@ class StepDAG:
         tasks, needed, outputs = [], set(), {}
         key_dep: list[str] = []
         if step.keyed:
-            key_needed = self.add(cache_key_template(ctx, step))
-            tasks.append(task("key", gen(step.name, "key"), passthrough(key_needed)))
+            args, artifacts, key_needed = cache_key_args(ctx, step)
+            tasks.append(task("key", CACHE_KEY, args, artifacts=artifacts))
             needed |= key_needed
             key_dep = ["key"]
         inner = {"cache-key": "{{tasks.key.outputs.parameters.key}}"} if key_dep else {}

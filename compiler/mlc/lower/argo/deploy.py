@@ -65,7 +65,7 @@ class DeployDAG:
                     "inputs": {"parameters": inputs + [{"name": "run-id"}]},
                     "dag": {"tasks": tasks}}
         self.templates.append(template)
-        pre = ["mlc-run"] + [ctx.task_name(u) for u in d.upstream]
+        pre = ctx.after([ctx.task_name(u) for u in d.upstream])
         args = {"run-id": "{{tasks.mlc-run.outputs.parameters.run-id}}"}
         if single_gate:
             args["passed"] = "{{tasks.%s.outputs.parameters.passed}}" % k8s(d.gate[0])

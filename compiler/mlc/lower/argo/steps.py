@@ -7,20 +7,20 @@ so callers can declare and pass exactly those.
 
 from __future__ import annotations
 
-import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from ...plan import ArtifactInput, DimSource, Mode, Slot, StepPlan
 from ...plan.values import static_digest
 from ...runtime import compact_source
+from ..kube import pod_volumes
 from .syntax import (
     CONFIG_PATH,
     INPUTS_DIR,
     OUTPUTS_DIR,
     RUN,
     SCRIPT_OUT,
-    SECRETS_DIR,
     config_json,
     gen,
     k8s,
@@ -125,8 +125,9 @@ def container_template(ctx: Any, step: StepPlan, *, trial: bool = False) -> tupl
     if step.foreach or any(a.mode is Mode.ZIP for a in step.artifacts):
         needed.add("item-key")
     needed.add("run-id")
-    mounts, volumes = _mounts(step)
-    container["volumeMounts"] = mounts
+    mounts, volumes = pod_volumes(step)
+    if mounts:
+        container["volumeMounts"] = mounts
     template: dict = {"name": k8s(step.name)}
     outputs = _outputs(ctx, step, trial)
     if trial:
@@ -138,7 +139,8 @@ def container_template(ctx: Any, step: StepPlan, *, trial: bool = False) -> tupl
     if placement:
         template["nodeSelector"] = placement
     template["container"] = container
-    template["volumes"] = volumes
+    if volumes:
+        template["volumes"] = volumes
     needed |= _policies(ctx, template, step, trial)
     return template, needed
 
@@ -167,24 +169,6 @@ def _outputs(ctx: Any, step: StepPlan, trial: bool) -> dict:
     if artifacts:
         out["artifacts"] = artifacts
     return out
-
-
-def _mounts(step: StepPlan) -> tuple[list[dict], list[dict]]:
-    """emptyDir volumes so that /mlc/outputs and every directory output exist before the
-    command runs (SPEC 6.1), and secret volumes for source credentials (SPEC 6.8)."""
-    mounts = [{"name": "mlc-outputs", "mountPath": OUTPUTS_DIR}]
-    volumes = [{"name": "mlc-outputs", "emptyDir": {}}]
-    for out in step.outputs:
-        if out.directory and not out.by_mlc:
-            vol = "out-" + out.name.replace("_", "-")
-            mounts.append({"name": vol, "mountPath": f"{OUTPUTS_DIR}/{out.name}"})
-            volumes.append({"name": vol, "emptyDir": {}})
-    for mount in step.secret_mounts:
-        vol = "secret-" + mount.secret.replace("_", "-")
-        mounts.append({"name": vol, "mountPath": f"{SECRETS_DIR}/{mount.secret}",
-                       "readOnly": True})
-        volumes.append({"name": vol, "secret": {"secretName": mount.store}})
-    return mounts, volumes
 
 
 def _policies(ctx: Any, template: dict, step: StepPlan, trial: bool) -> set[str]:
@@ -276,8 +260,27 @@ def partition_index_template(ctx: Any, step: StepPlan) -> tuple[dict, set[str]]:
     return template, needed
 
 
-def cache_key_template(ctx: Any, step: StepPlan) -> tuple[dict, set[str]]:
-    """The SPEC 6.7 key, hashing the input artifacts' content (runtime/cachekey.py)."""
+CACHE_KEY = "mlc--cache-key"
+
+
+def cache_key_template(ctx: Any, slots: int) -> dict:
+    """The one cache-key task of the document (runtime/cachekey.py, SPEC 6.7): it hashes up to
+    `slots` input artifacts, each supplied by the calling task at `/mlc/inputs/<n>`; the key's
+    material and the artifacts' names come as parameters. One template for every keyed step,
+    so the script appears once per document."""
+    artifacts = [{"name": f"in-{n}", "path": f"{INPUTS_DIR}/{n}", "optional": True}
+                 for n in range(slots)]
+    env = [env_value("MLC_CACHE", tag("material")), env_value("MLC_CACHE_INPUTS", tag("inputs"))]
+    return script_template(ctx, CACHE_KEY, "cachekey", env, parameters={"material", "inputs"},
+                           outputs=["key"], artifacts_in=artifacts)
+
+
+def cache_key_args(ctx: Any, step: StepPlan, ref: Callable[[str], str] | None = None,
+                   ) -> tuple[dict[str, str], list[dict], set[str]]:
+    """Arguments of a step's cache-key task: its parameters, its artifacts (the step's input
+    artifacts, in slot order), and the input parameters of the caller they read. The caller's
+    parameters appear as its own input tags, or as `ref(name)` where the caller is the main
+    DAG."""
     needed = {"run-id"}
     dynamic: dict = {"params": {p: "@" + tag("pj-" + p) for p in step.params}}
     needed |= {"pj-" + p for p in step.params}
@@ -288,13 +291,24 @@ def cache_key_template(ctx: Any, step: StepPlan) -> tuple[dict, set[str]]:
         needed.add("item-key")
     digest = static_digest(step)  # the same key, in fewer bytes
     dyn = "{" + ",".join(json.dumps(k) + ":" + _dyn(v) for k, v in dynamic.items()) + "}"
-    env = [env_value("MLC_CACHE", '{"static":"' + digest + '","dynamic":' + dyn + "}"),
-           env_value("MLC_CACHE_INPUTS", json.dumps(
-               {a.name: f"{INPUTS_DIR}/{a.name}" for a in step.artifacts}, sort_keys=True))]
-    artifacts = [input_artifact(ctx, a) for a in step.artifacts]
-    template = script_template(ctx, gen(step.name, "key"), "cachekey", env, parameters=needed,
-                               outputs=["key"], artifacts_in=artifacts)
-    return template, needed
+    args = {"material": '{"static":"' + digest + '","dynamic":' + dyn + "}",
+            "inputs": json.dumps({a.name: f"{INPUTS_DIR}/{n}"
+                                  for n, a in enumerate(step.artifacts)}, sort_keys=True,
+                                 separators=(",", ":"))}
+    artifacts = []
+    for n, art in enumerate(step.artifacts):
+        entry = {"name": f"in-{n}"}
+        entry.update(ctx.store.location(artifact_key(ctx, art)))
+        artifacts.append(entry)
+    if ref is not None:
+        def scoped(text: str) -> str:
+            for name in needed:
+                text = text.replace(tag(name), ref(name))
+            return text
+
+        args = {k: scoped(v) for k, v in args.items()}
+        artifacts = [json.loads(scoped(json.dumps(a))) for a in artifacts]
+    return args, artifacts, needed
 
 
 def _dyn(value: Any) -> str:
