@@ -1,9 +1,12 @@
 """bench/compile: whole-process `mlc compile --target argo` on generated specs (chains and
-fan-ins of 10 to 10,000 steps, and the churn example) beside hera building the same workflows.
+fan-ins of 10 to 10,000 steps, the `data` chain that passes one dataset from step to step, and
+the churn example) beside hera building the same workflows.
 
-Goals (issue 3): 1,000 steps <= 0.8 s median, 10,000 steps <= 8 s, churn <= 0.5 s with
-workflow.yaml <= 64 KiB whatever the fan-out. Sizes of 10,000 run once (hera's fan-in is
-quadratic); pass --quick to stop at 1,000.
+Goals: 1,000 steps <= 0.8 s median, 10,000 steps <= 8 s, churn <= 0.5 s with workflow.yaml
+<= 64 KiB whatever the fan-out (issue 3); on the data chain, at most 2,048 bytes per step,
+measured as (bytes at 1,000 steps - bytes at 1 step) / 999, a 400-step chain within the
+default 1 MiB, and at least 3x faster than hera at 1,000 steps (issue 10). Sizes of 10,000 run
+once (hera's fan-in is quadratic); pass --quick to stop at 1,000.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from gen import SHAPES, write
+from gen import SHAPES, data_chain, write
 from harness import ROOT, bench_python, median_seconds
 
 LIMITS = ("targets:\n  argo:\n    artifact_store: \"s3://bench/artifacts/\"\n"
@@ -42,6 +45,7 @@ def main() -> None:
                 except SystemExit:
                     hera, hera_bytes = float("nan"), 0
                 rows.append((kind, n, mlc, mlc_bytes, hera, hera_bytes))
+        data_rows = data_chain_rows(py, tmp)
         churn = ROOT / "examples" / "churn" / "mlc.yaml"
         churn_s = median_seconds([py, "-m", "mlc", "compile", str(churn), "--target", "argo",
                                   "--out", f"{tmp}/churn"], 9)
@@ -53,14 +57,54 @@ def main() -> None:
         print(f"{kind:6} {n:>6} {m:8.3f} {mb:>11,} {h:8.3f} {hb:>11,} {h / m:8.1f}x")
     print(f"churn example: {churn_s:.3f}s, workflow.yaml {churn_bytes:,} bytes "
           f"({churn_bytes / 1024:.1f} KiB)")
+    print_data_chain(data_rows)
     by = {(k, n): m for k, n, m, *_ in rows}
     checks = [("1,000 steps <= 0.8 s", max(by[("chain", 1000)], by[("fanin", 1000)]) <= 0.8),
               ("churn <= 0.5 s", churn_s <= 0.5), ("workflow.yaml <= 64 KiB", churn_bytes <= 65536)]
     if not quick:
         checks.append(("10,000 steps <= 8 s",
                        max(by[("chain", 10000)], by[("fanin", 10000)]) <= 8))
+    sizes = {n: b for n, _, b, _, _ in data_rows}
+    per_step = (sizes[1000] - sizes[1]) / 999
+    data_1000 = next(r for r in data_rows if r[0] == 1000)
+    checks += [("data chain <= 2,048 bytes per step", per_step <= 2048),
+               ("data chain of 400 steps within 1 MiB", sizes[400] <= 1024 * 1024),
+               ("data chain of 1,000 steps >= 3x faster than hera",
+                data_1000[3] / data_1000[1] >= 3)]
     for name, ok in checks:
         print(f"goal {name}: {'met' if ok else 'NOT met'}")
+
+
+def data_chain_rows(py: str, tmp: str) -> list[tuple[int, float, int, float, int]]:
+    """(steps, mlc s, mlc bytes, hera s, hera bytes) of the data chain at 1 to 1,000 steps.
+    Within the default limits except the node budget and definition size, raised so every
+    size compiles and its bytes can be counted."""
+    rows = []
+    for n in (1, 10, 100, 400, 1000):
+        spec = Path(tmp) / f"data-{n}.yaml"
+        write(spec, data_chain(n) + LIMITS)
+        runs = 3 if n >= 400 else 5
+        out = f"{tmp}/m-data-{n}"
+        mlc = median_seconds([py, "-m", "mlc", "compile", str(spec), "--target", "argo",
+                              "--out", out], runs)
+        hera_out = f"{tmp}/h-data-{n}.yaml"
+        hera = median_seconds([py, str(ROOT / "bench" / "hera_build.py"), "data", str(n),
+                               hera_out], runs)
+        rows.append((n, mlc, os.path.getsize(f"{out}/argo/workflow.yaml"), hera,
+                     os.path.getsize(hera_out)))
+    return rows
+
+
+def print_data_chain(rows: list[tuple[int, float, int, float, int]]) -> None:
+    print("data chain (each step passes one dataset; mlc adds config, cache keys, run info)")
+    print(f"{'steps':>6} {'mlc s':>8} {'mlc bytes':>11} {'hera s':>8} {'hera bytes':>11} "
+          f"{'hera/mlc':>9}")
+    for n, m, mb, h, hb in rows:
+        print(f"{n:>6} {m:8.3f} {mb:>11,} {h:8.3f} {hb:>11,} {h / m:8.1f}x")
+    first, last = rows[0], rows[-1]
+    span = last[0] - first[0]
+    print(f"bytes per step: mlc {(last[2] - first[2]) / span:,.0f}, "
+          f"hera {(last[4] - first[4]) / span:,.0f}")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import Change, ConfigDiff, Diff, FanOut
+from .compare import Change, ConfigDiff, Diff, FanOut
 
 MAX_VALUE = 80
 STYLES = {

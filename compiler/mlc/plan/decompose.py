@@ -21,21 +21,21 @@ def unit_of(step: StepPlan) -> Unit:
     return Unit.CONTAINER
 
 
-def index_outputs(name: str, steps: dict[str, StepPlan],
-                  deploys: dict[str, DeployPlan]) -> tuple[str, ...]:
-    """Outputs of `name` that some consumer reads as a whole collection (SPEC 6.2 fan-in):
+def index_outputs(steps: dict[str, StepPlan],
+                  deploys: dict[str, DeployPlan]) -> dict[str, tuple[str, ...]]:
+    """Outputs that some consumer reads as a whole collection (SPEC 6.2 fan-in), by producer:
     each gets an `index.json` beside its items."""
-    out = set()
+    out: dict[str, set[str]] = {}
     for other in steps.values():
         for art in other.artifacts:
-            if art.producer == name and art.mode is Mode.FANIN:
-                out.add(art.output)
+            if art.mode is Mode.FANIN:
+                out.setdefault(art.producer, set()).add(art.output)
     for d in deploys.values():
-        if d.model.producer == name and d.model.mode is Mode.FANIN:
-            out.add(d.model.output)
-        if d.gate is not None and d.gate[0] == name and d.gate_dims:
-            out.add("passed")
-    return tuple(sorted(out))
+        if d.model.mode is Mode.FANIN:
+            out.setdefault(d.model.producer, set()).add(d.model.output)
+        if d.gate is not None and d.gate_dims:
+            out.setdefault(d.gate[0], set()).add("passed")
+    return {name: tuple(sorted(outputs)) for name, outputs in out.items()}
 
 
 def decompose(steps: dict[str, StepPlan], deploys: dict[str, DeployPlan],
@@ -45,13 +45,14 @@ def decompose(steps: dict[str, StepPlan], deploys: dict[str, DeployPlan],
     owners: dict[tuple, str] = {}
     members: dict[str, list[str]] = {}
     out: dict[str, StepPlan] = {}
+    indexed = index_outputs(steps, deploys)
     for name, step in steps.items():
         group = None
         if step.foreach or step.sweep:
             group = owners.setdefault(step.dims, name)
             members.setdefault(group, []).append(name)
         out[name] = replace(step, unit=unit_of(step), group=group,
-                            index_outputs=index_outputs(name, steps, deploys),
+                            index_outputs=indexed.get(name, ()),
                             child_runs=name in child_runs)
     groups = {owner: ItemGroup(owner, tuple(names), steps[owner].dims)
               for owner, names in members.items()}

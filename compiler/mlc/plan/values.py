@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -37,29 +38,36 @@ def render_json(node: Any, raw: Callable[[Slot], str], escaped: Callable[[Slot],
     `raw(slot)` renders a slot that stands for a whole JSON value; `escaped(slot)` renders a slot
     inside a JSON string (its text, JSON-escaped, without quotes). `{{` never appears in the
     literal JSON (string contents have their `{` escaped as `\\u007b` when doubled), so target
-    template engines see only the tags the renderers insert.
+    template engines see only the tags the renderers insert. Keys are sorted: the order of keys
+    in the spec carries no meaning.
+
+    The literal JSON comes from the C encoder in one call; each slot is written there as a
+    placeholder string (NUL, its number, NUL: no spec text holds a NUL) and then replaced.
     """
-    if isinstance(node, Slot):
-        return raw(node)
-    if isinstance(node, PathSlot):
-        return json.dumps(path(node))
-    if isinstance(node, StrText):
-        parts = []
-        for piece in node.text:
-            if isinstance(piece, Slot):
-                parts.append(escaped(piece))
-            elif isinstance(piece, PathSlot):
-                parts.append(_escape(path(piece)))
-            else:
-                parts.append(_escape(piece))
-        return '"' + "".join(parts) + '"'
-    if isinstance(node, dict):  # keys sorted: the order of keys in the spec carries no meaning
-        inner = ",".join(json.dumps(str(k)) + ":" + render_json(v, raw, escaped, path)
-                         for k, v in sorted(node.items(), key=lambda kv: str(kv[0])))
-        return "{" + inner + "}"
-    if isinstance(node, (list, tuple)):
-        return "[" + ",".join(render_json(v, raw, escaped, path) for v in node) + "]"
-    return _safe(json.dumps(node, ensure_ascii=False))
+    rendered: list[str] = []
+
+    def placeholder(obj: Any) -> str:
+        if isinstance(obj, Slot):
+            text = raw(obj)
+        elif isinstance(obj, PathSlot):
+            text = json.dumps(path(obj))
+        elif isinstance(obj, StrText):
+            text = '"' + "".join(escaped(p) if isinstance(p, Slot) else
+                                 _escape(path(p)) if isinstance(p, PathSlot) else _escape(p)
+                                 for p in obj.text) + '"'
+        else:
+            raise TypeError(f"not JSON: {obj!r}")
+        rendered.append(text)
+        return f"\0{len(rendered) - 1}\0"
+
+    text = _safe(json.dumps(node, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+                            default=placeholder))
+    if not rendered:
+        return text
+    return _PLACEHOLDER.sub(lambda m: rendered[int(m[1])], text)
+
+
+_PLACEHOLDER = re.compile(r'"\\u0000(\d+)\\u0000"')
 
 
 def _escape(text: str) -> str:

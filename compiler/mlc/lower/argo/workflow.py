@@ -1,0 +1,207 @@
+"""The documents of the argo target: a WorkflowTemplate, a CronWorkflow when scheduled, and with
+`--kind workflow` a Workflow (SPEC 8, 10, 11). Plain dicts; `render/` turns them into bytes.
+
+Field reference: https://argo-workflows.readthedocs.io/en/latest/fields/
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ...plan import DimSource, Plan, Resources, Retry, StepPlan, params_payload
+from ...plan.settings import KubeSettings
+from ...plan.values import resource_labels
+from ..base import Lowered, Options
+from ..kube import container_resources, node_selector
+from .dag import StepDAG, task
+from .deploy import DeployDAG, shared_templates
+from .steps import cache_key_template, env_value, script_template
+from .syntax import Store, gen, k8s, output_param
+
+CONCURRENCY = {"allow": "Allow", "forbid": "Forbid", "replace": "Replace"}
+
+
+class ArgoTarget:
+    name = "argo"
+
+    def lower(self, plan: Plan, settings: KubeSettings, options: Options) -> Lowered:
+        builder = Builder(plan, settings)
+        docs = [builder.workflow_template()]
+        if plan.schedule is not None:
+            docs.append(builder.cron_workflow())
+        if options.kind == "workflow":
+            docs.append(builder.workflow())
+        return Lowered(files={"workflow.yaml": docs})
+
+
+TARGET = ArgoTarget()
+
+
+class Builder:
+    """Lowering context: target settings and the helpers the template builders share."""
+
+    def __init__(self, plan: Plan, settings: KubeSettings) -> None:
+        self.plan = plan
+        self.settings = settings
+        self.store = Store(settings.artifact_store)
+        self.runtime_image = settings.runtime_image
+        self.namespace = settings.namespace
+        self.prometheus = settings.prometheus
+        self.value_types = {f"{s}.{o.name}": o.type for s, st in plan.steps.items()
+                            for o in st.outputs}
+        # Where each value output's parameter comes from in the main DAG (a lookup: parameter
+        # names are never parsed back into steps).
+        self.output_args = {output_param(s, o.name): "{{tasks.%s.outputs.parameters.%s}}"
+                            % (k8s(s), o.name) for s, st in plan.steps.items()
+                            for o in st.outputs if not o.artifact}
+        self.cache_config_map = f"mlc-cache-{plan.base_name}"
+        self.labels, self.annotations = resource_labels(plan)
+
+    # -- labels (SPEC 11) ------------------------------------------------------------------
+    def metadata(self, **extra: Any) -> dict:
+        meta = dict(extra)
+        if self.namespace:
+            meta["namespace"] = self.namespace
+        meta["labels"] = dict(self.labels)
+        meta["annotations"] = dict(self.annotations)
+        return meta
+
+    def metadata_json(self, extra_labels: dict | None = None) -> str:
+        labels = dict(self.labels)
+        labels.update(extra_labels or {})
+        text = json.dumps({"labels": labels, "annotations": self.annotations},
+                          separators=(",", ":"))
+        return text[1:-1]
+
+    # -- helpers used by the template builders ---------------------------------------------
+    def task_name(self, step: str) -> str:
+        return k8s(step)
+
+    def after(self, tasks: list[str]) -> list[str]:
+        """What a main-DAG task depends on: `tasks`, or the run task when there are none.
+        Every main task depends on `mlc-run`, directly or through these (Argo reads outputs
+        of any ancestor, transitively: `common.GetTaskAncestry`)."""
+        return list(tasks) if tasks else ["mlc-run"]
+
+    def secret_store(self, secret: str) -> str:
+        return self.plan.secrets[secret]
+
+    def resources(self, res: Resources) -> dict:
+        return container_resources(res)
+
+    def node_selector(self, res: Resources) -> dict:
+        return node_selector(self.settings, res)
+
+    def retry_strategy(self, retry: Retry) -> dict:
+        """https://argo-workflows.readthedocs.io/en/latest/fields/#retrystrategy (SPEC 6.7:
+        delay k = min(duration x factor^(k-1), max_duration): Argo's `cap`)."""
+        out: dict = {"limit": str(retry.limit), "retryPolicy": "Always"}
+        if retry.duration_s:
+            backoff = {"duration": f"{retry.duration_s}s", "factor": _number(retry.factor)}
+            if retry.max_duration_s is not None:
+                backoff["cap"] = f"{retry.max_duration_s}s"
+            out["backoff"] = backoff
+        return out
+
+    def max_age(self, seconds: int | None) -> str:
+        # Without cache.max_age an entry never expires; Argo needs a value: ten years.
+        return f"{seconds if seconds is not None else 10 * 365 * 86400}s"
+
+    def main_args(self, needed: set[str], step: StepPlan) -> dict[str, str]:
+        """Arguments for a main-DAG task, from the run task, the items task or producers."""
+        out: dict[str, str] = {}
+        run_out = "{{tasks.mlc-run.outputs.parameters.%s}}"
+        lists = {"list-" + k8s(d.name): d for d in step.dims if d.source is DimSource.OUTPUT}
+        for n in needed:
+            if n.startswith(("run-", "p-", "pj-")):
+                out[n] = run_out % n
+            elif n in ("items", "trials"):
+                value = n if n == "items" else "trials-" + k8s(step.name)
+                out[n] = "{{tasks.%s.outputs.parameters.%s}}" % (gen(step.group, "items"), value)
+            elif n in lists:
+                d = lists[n]
+                out[n] = "{{tasks.%s.outputs.parameters.%s}}" % (k8s(d.producer), d.output)
+            elif n in self.output_args:
+                out[n] = self.output_args[n]
+        return out
+
+    def list_sources(self, step: StepPlan) -> set[str]:
+        """Steps whose outputs are the lists a step's dimensions iterate over."""
+        return {d.producer for d in step.dims if d.source is DimSource.OUTPUT}
+
+    def items_group(self, step: StepPlan) -> list[StepPlan]:
+        """The steps that share `step`'s item group, in plan order; the first owns the task."""
+        return [self.plan.steps[m] for m in self.plan.groups[step.group].members]
+
+    # -- the run task ----------------------------------------------------------------------
+    def run_template(self) -> dict:
+        """`mlc-run`: run fields and param values, once per run (runtime/run_info.py)."""
+        spec = params_payload(self.plan.params)
+        schedule = self.plan.schedule
+        env = [env_value("MLC_RUN_NAME", "{{workflow.name}}"),
+               env_value("MLC_CREATED", "{{workflow.creationTimestamp}}"),
+               env_value("MLC_TIMEZONE", schedule.timezone if schedule else "UTC"),
+               env_value("MLC_PARAMS", json.dumps(spec, sort_keys=True, separators=(",", ":"),
+                                                  ensure_ascii=False))]
+        env += [env_value("MLC_ARG_" + p.upper(), "{{workflow.parameters.%s}}" % p)
+                for p in self.plan.params]
+        outputs = ["run-id", "run-json"]
+        outputs += [f"{k}-{p}" for p in self.plan.params for k in ("p", "pj")]
+        return script_template(self, "mlc-run", "run_info", env, parameters=set(),
+                               outputs=outputs)
+
+    # -- documents -------------------------------------------------------------------------
+    def templates_and_tasks(self) -> tuple[list[dict], list[dict]]:
+        templates, tasks = [self.run_template()], [task("mlc-run", "mlc-run")]
+        deploys = False
+        for name in self.plan.order:
+            if name in self.plan.steps:
+                t, k = StepDAG(self, self.plan.steps[name]).build()
+            else:
+                t, k = DeployDAG(self, self.plan.deploys[name]).build()
+                deploys = True
+            templates += t
+            tasks += k
+        slots = max((len(s.artifacts) for s in self.plan.steps.values() if s.keyed), default=0)
+        if slots:
+            templates.append(cache_key_template(self, slots))
+        if deploys:
+            templates += shared_templates()
+        main = {"name": "main", "dag": {"tasks": tasks}}
+        return [main] + templates, tasks
+
+    def workflow_template(self) -> dict:
+        """https://argo-workflows.readthedocs.io/en/latest/fields/#workflowtemplate"""
+        templates, _ = self.templates_and_tasks()
+        spec: dict = {"entrypoint": "main"}
+        if self.settings.service_account:
+            spec["serviceAccountName"] = self.settings.service_account
+        if self.plan.params:
+            spec["arguments"] = {"parameters": [{"name": p, "value": ""}
+                                                for p in self.plan.params]}
+        spec["workflowMetadata"] = {"labels": dict(self.labels),
+                                    "annotations": dict(self.annotations)}
+        spec["podMetadata"] = {"labels": dict(self.labels), "annotations": dict(self.annotations)}
+        spec["templates"] = templates
+        return {"apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowTemplate",
+                "metadata": self.metadata(name=self.plan.base_name), "spec": spec}
+
+    def cron_workflow(self) -> dict:
+        """https://argo-workflows.readthedocs.io/en/latest/fields/#cronworkflow"""
+        schedule = self.plan.schedule
+        spec = {"schedules": [schedule.cron], "timezone": schedule.timezone,
+                "concurrencyPolicy": CONCURRENCY[schedule.concurrency],
+                "workflowSpec": {"workflowTemplateRef": {"name": self.plan.base_name}}}
+        return {"apiVersion": "argoproj.io/v1alpha1", "kind": "CronWorkflow",
+                "metadata": self.metadata(name=self.plan.base_name), "spec": spec}
+
+    def workflow(self) -> dict:
+        """https://argo-workflows.readthedocs.io/en/latest/fields/#workflow"""
+        return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
+                "metadata": self.metadata(generateName=self.plan.base_name + "-"),
+                "spec": {"workflowTemplateRef": {"name": self.plan.base_name}}}
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))

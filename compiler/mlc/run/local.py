@@ -1,0 +1,95 @@
+"""A local run of a plan: run folder, log, scheduler, record and summary (SPEC 12)."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..plan import Plan, params_payload
+from ..runtime.run_info import resolve, run_date
+from .cache import Cache
+from .executor import Executor
+from .folders import Folders, new_run_id
+from .progress import gate_lines, reporter, summary
+from .scheduler import Scheduler, run_record, save_record
+from .tasks import Context
+
+
+@dataclass
+class RunOutcome:
+    record: dict
+    folder: Path
+    summary: str
+
+    @property
+    def exit_code(self) -> int:
+        if self.record["reason"] == "interrupted":
+            return 130
+        return 0 if self.record["status"] == "succeeded" else 1
+
+
+def run_fields(run_id: str | None, timezone: str) -> dict[str, str]:
+    """run.id (given or `YYYYMMDDTHHMMSSZ-<6 hex>`), run.date in `timezone`, run.started_at."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return {"id": run_id or new_run_id(now), "date": run_date(now, timezone),
+            "started_at": now.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def run_local(plan: Plan, project: Path, *, params: dict[str, Any], run: dict[str, str],
+              parallel: int, no_cache: bool, secrets_dir: Path, stream: Any) -> RunOutcome:
+    """Run `plan` with typed `params` and `run` fields; the record and the summary text."""
+    run_id = run["id"]
+    folders = Folders(project, run_id)
+    folders.root.mkdir(parents=True, exist_ok=False)
+    log_lock = threading.Lock()
+    log_file = open(folders.root / "run.log", "a", encoding="utf-8")
+
+    def log(text: str) -> None:
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%H:%M:%S")
+        with log_lock:
+            log_file.write(f"{stamp} {text}\n")
+            log_file.flush()
+
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("MLC_")}
+    ctx = Context(folders, Executor(), params, run, secrets_dir, base_env,
+                  Cache(folders.cache, not no_cache), log)
+    profile = f"profile {plan.profile}" if plan.profile else "no profile"
+    log(f"run {run_id} of {plan.project} ({profile}), {parallel} in parallel")
+    report = reporter(stream)
+    scheduler = Scheduler(plan, ctx, parallel, report)
+    previous = os.getcwd()
+    os.chdir(project)  # commands run here (SPEC 12); every path of the run is absolute
+    try:
+        scheduler.run()
+    finally:
+        os.chdir(previous)
+        report.close()
+        finished = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        record = run_record(plan, scheduler, params, run["started_at"], finished, run_id)
+        save_record(folders.root / "run.json", record)
+        for state in scheduler.states.values():
+            if state.message:
+                log(state.message if state.message.startswith(state.name) else
+                    f"{state.name}: {state.message}")
+        log(f"run {record['status']}" + (f" ({record['reason']})" if record["reason"] else ""))
+        log_file.close()
+    text = summary(record, os.path.relpath(folders.root), gate_lines(folders, scheduler.states),
+                   set(plan.deploys))
+    return RunOutcome(record, folders.root, text)
+
+
+def typed_params(plan: Plan, given: dict[str, str], run: dict[str, str]) -> dict[str, Any]:
+    """--param K=V values typed per param (SPEC 12), defaults filled in; ValueError if bad."""
+    from ..runtime.run_info import parse_value
+
+    specs = params_payload(plan.params)
+    unknown = sorted(set(given) - set(specs))
+    if unknown:
+        raise ValueError(f"unknown param '{unknown[0]}' (params: {', '.join(specs) or 'none'})")
+    for name, text in given.items():
+        parse_value(name, specs[name], text)
+    return resolve(specs, {n: given.get(n) for n in specs}, run)
