@@ -1,0 +1,65 @@
+"""Phase 7 for argo (SPEC 8, 10): cloud sources, name lengths (objects, CronWorkflows, child
+Workflows, routed InferenceServices), accelerators as node labels, KServe deploys, and the node
+budget with its split into child Workflows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..diagnostics import Diagnostic, Note
+from ..graph import PipelineGraph
+from ..spec.config import Config
+from ..spec.profiles import base_name
+from .budget import argo_plan
+from .common import (
+    accelerators,
+    cloud_sources,
+    deploys,
+    name_lengths,
+    over_budget,
+    routed_endpoint_names,
+)
+from .limits import CRON_WORKFLOW_NAME, GENERATE_NAME_SUFFIX, K8S_NAME, limit
+
+
+def check(cfg: Config, graph: PipelineGraph, local_profile: str | None) -> Iterator[Diagnostic]:
+    yield from cloud_sources(cfg, "argo")
+    checks = [(K8S_NAME, "Kubernetes object names")]
+    if cfg.doc.schedule is not None:
+        checks.append((CRON_WORKFLOW_NAME, "CronWorkflow names"))
+    yield from name_lengths(cfg, checks)
+    yield from child_names(cfg)
+    yield from routed_endpoint_names(cfg)
+    yield from accelerators(cfg, "argo", "node labels")
+    yield from deploys(cfg, "argo", "kserve")
+    yield from budget(cfg)
+
+
+def child_names(cfg: Config) -> Iterator[Diagnostic]:
+    """E404: child Workflows are named `<base>-<step>-` plus Kubernetes' 5 characters."""
+    base = base_name(cfg.doc.project.name, cfg.profile)
+    if len(base) > K8S_NAME:
+        return  # reported once, on the project name
+    for step in argo_plan(cfg, limit(cfg.doc, "argo", "max_nodes_per_workflow")).split:
+        name = f"{base}-{step.replace('_', '-')}-"
+        if len(name) + GENERATE_NAME_SUFFIX > K8S_NAME:
+            yield cfg.diag("E404", f"child Workflows of steps.{step} would be named "
+                           f"'{name}xxxxx' ({len(name) + GENERATE_NAME_SUFFIX} characters; "
+                           f"limit {K8S_NAME})", ("steps", step), key=True,
+                           hint="shorten the step or project name")
+
+
+def budget(cfg: Config) -> Iterator[Diagnostic]:
+    """E401: a child Workflow over the budget, or a parent that is over it even after the
+    largest foreach steps were split off."""
+    max_nodes = limit(cfg.doc, "argo", "max_nodes_per_workflow")
+    plan = argo_plan(cfg, max_nodes)
+    for step, nodes in plan.children.items():
+        if nodes > max_nodes:
+            exp = plan.expansions[step]
+            yield cfg.diag("E401", f"steps.{step} expands to {nodes} nodes in each child "
+                           f"Workflow (one per {exp.dims[0].dim}); limit {max_nodes}",
+                           ("steps", step), key=True, notes=(Note(exp.explain(cfg)),))
+    if plan.parent_nodes > max_nodes:
+        rest = {n: e for n, e in plan.expansions.items() if n not in plan.split}
+        yield from over_budget(cfg, rest, max_nodes, plan.parent_nodes, "in one Workflow")
