@@ -161,6 +161,63 @@ def test_fan_in_of_partitions_gets_the_local_index(tmp_path) -> None:
     assert artifact["s3"]["key"] == train["s3"]["key"] + "/index.json"
 
 
+def test_one_cache_key_script_serves_every_keyed_step(tmp_path) -> None:
+    """A chain of keyed steps: the key script is written once, each step's key task calls it
+    with its own artifacts and material; run as Argo would (inputs at the slot paths), the key
+    follows the input's content, and a listed input that did not arrive fails the task."""
+    import subprocess
+    import sys
+
+    steps = "".join(
+        f"  s{i}:\n    image: python:3.12-slim\n"
+        f"    command: \"python s.py --out ${{{{ outputs.d }}}}"
+        + (f" --in ${{{{ inputs.d }}}}\"\n    inputs: {{d: \"${{{{ steps.s{i - 1}.outputs.d }}}}\"}}\n"
+           if i else "\"\n") + "    outputs: {d: {type: dataset}}\n" for i in range(4))
+    spec = tmp_path / "mlc.yaml"
+    spec.write_text("apiVersion: mlc/v1\nproject: {name: chain, version: 1.0.0}\nsteps:\n" + steps
+                    + "targets:\n  argo: {artifact_store: \"s3://b/p/\"}\n")
+    out = compiled(spec, tmp_path)
+    text = out.read_text()
+    assert text.count("def tree_digest") == 1
+    doc = load(out)[0]
+    templates = {t["name"]: t for t in doc["spec"]["templates"]}
+    main = {t["name"]: t for t in templates["main"]["dag"]["tasks"]}
+    key_task = main["s2--key"]
+    assert key_task["template"] == "mlc--cache-key" and main["s2"]["depends"] == "s2--key"
+    assert key_task["arguments"]["artifacts"][0]["s3"]["key"].endswith("/s1/d")
+    script = templates["mlc--cache-key"]["script"]
+    args = {p["name"]: p["value"] for p in key_task["arguments"]["parameters"]}
+    slot = next(a for a in templates["mlc--cache-key"]["inputs"]["artifacts"]
+                if a["name"] == "in-0")
+    assert slot["optional"] is True
+
+    def key(content: str | None) -> subprocess.CompletedProcess:
+        root = tmp_path / "pod"
+        data = root / "inputs" / "0"
+        data.mkdir(parents=True, exist_ok=True)
+        for f in data.iterdir():
+            f.unlink()
+        if content is None:
+            data.rmdir()
+        else:
+            (data / "part-0").write_text(content)
+        env = {e["name"]: e["value"] for e in script["env"]}
+        env = {k: v.replace("{{inputs.parameters.material}}", args["material"])
+                   .replace("{{inputs.parameters.inputs}}",
+                            args["inputs"].replace("/mlc/inputs", str(root / "inputs")))
+               for k, v in env.items()}
+        return subprocess.run([sys.executable, "-c", script["source"]],
+                              env=env | {"MLC_OUT": str(root / "out")}, capture_output=True,
+                              text=True)
+
+    first, again, other = key("a,b\n"), key("a,b\n"), key("a,c\n")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == again.stdout and first.stdout != other.stdout
+    assert re.fullmatch(r"[0-9a-f]{64}\n", first.stdout)
+    missing = key(None)
+    assert missing.returncode != 0 and "not found: d" in missing.stderr
+
+
 # --- determinism ------------------------------------------------------------------------------
 
 def test_same_input_same_bytes(tmp_path) -> None:

@@ -28,7 +28,11 @@ def tree_digest(path):
 
 
 def cache_key(material, inputs):
-    """material: JSON-able; inputs: {name: path}."""
+    """material: JSON-able; inputs: {name: path}. An input that is not there is an error: a
+    key computed without it could match nothing the step would be right to reuse."""
+    missing = sorted(name for name, path in inputs.items() if not os.path.exists(path))
+    if missing:
+        raise FileNotFoundError(f"input artifact(s) not found: {', '.join(missing)}")
     hashes = {name: tree_digest(path) for name, path in sorted(inputs.items())}
     blob = json.dumps({"material": material, "inputs": hashes}, sort_keys=True,
                       separators=(",", ":"), ensure_ascii=False)
