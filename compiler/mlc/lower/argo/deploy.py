@@ -13,9 +13,10 @@ import json
 from typing import Any
 
 from ...plan import DeployPlan, Mode
+from ...plan.keys import decision_key, index_key, passed_key, prefix_key
 from .dag import task
 from .steps import env_value, script_template
-from .syntax import RUN, SCRIPT_OUT, escaped_tag, gen, k8s, tag
+from .syntax import RUN, SCRIPT_OUT, escaped_tag, gen, k8s, key_text, tag
 
 KSERVE = "serving.kserve.io/v1beta1"
 EVENT_OF = {"apply": "deploy_failed", "weight": "deploy_failed", "graph": "deploy_failed",
@@ -75,25 +76,27 @@ class DeployDAG:
     # -- decide ---------------------------------------------------------------------------
     def decide_template(self) -> dict:
         d, ctx = self.d, self.ctx
-        store_key = f"{RUN}/{d.model.producer}/{d.model.output}/"
-        prefix = ctx.store.uri(store_key).replace(RUN, escaped_tag("run-id"))
+        prefix = ctx.store.uri(key_text(prefix_key(d.model.producer, d.model.output)))
+        prefix = prefix.replace(RUN, escaped_tag("run-id"))
         spec = d.rollout_spec(ctx.namespace, ctx.labels, ctx.annotations)
         spec_json = json.dumps(spec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         spec_json = spec_json[:-1] + ',"storage_prefix":"' + prefix + '"}'
         env = [env_value("MLC_DEPLOY", spec_json)]
         arts_in = []
         if d.gate_dims:
-            arts_in.append(self._artifact("passed", f"{RUN}/{d.gate[0]}/passed", "/mlc/passed"))
+            arts_in.append(self._artifact("passed", key_text(passed_key(d.gate[0], False)),
+                                          "/mlc/passed"))
             env.append(env_value("MLC_PASSED_DIR", "/mlc/passed"))
         elif d.gate is not None:
             env.append(env_value("MLC_PASSED", tag("passed")))
         if d.model.mode is Mode.FANIN:
-            arts_in.append(self._artifact("model-index", store_key + "index.json",
+            arts_in.append(self._artifact("model-index",
+                                          key_text(index_key(d.model.producer, d.model.output)),
                                           "/mlc/model-index.json"))
             env.append(env_value("MLC_MODEL_INDEX", "/mlc/model-index.json"))
         decision = {"name": "decision", "path": f"{SCRIPT_OUT}/decision.json",
                     "archive": ARCHIVE_NONE}
-        decision.update(ctx.store.location(f"{RUN}/{d.name}/decision.json"))
+        decision.update(ctx.store.location(key_text(decision_key(d.name))))
         params = {"run-id"} | ({"passed"} if d.gate is not None and not d.gate_dims else set())
         return script_template(ctx, gen(d.name, "decide"), "decide", env, parameters=params,
                                outputs=["deployed", "graph", "proceed"], artifacts_in=arts_in,

@@ -12,6 +12,15 @@ from collections.abc import Callable
 from typing import Any
 
 from ...plan import ArtifactInput, DimSource, Mode, Slot, StepPlan
+from ...plan.keys import (
+    best_trial_key,
+    gates_key,
+    index_key,
+    input_key,
+    metrics_key,
+    output_key,
+    passed_key,
+)
 from ...plan.values import static_digest
 from ...runtime import compact_source
 from ..kube import pod_volumes
@@ -19,12 +28,11 @@ from .syntax import (
     CONFIG_PATH,
     INPUTS_DIR,
     OUTPUTS_DIR,
-    RUN,
     SCRIPT_OUT,
     config_json,
     gen,
     k8s,
-    output_key,
+    key_text,
     render_text,
     slot_param,
     tag,
@@ -78,19 +86,11 @@ def env_value(name: str, value: str) -> dict:
 
 # --- the step's own container -----------------------------------------------------------------
 
-def artifact_key(ctx: Any, art: ArtifactInput) -> str:
-    """Where a producer wrote what this input reads: one item (zip), all (fanin) or one value."""
-    key = f"{RUN}/{art.producer}/{art.output}"
-    if art.mode is Mode.ZIP:
-        key += "/" + tag("item-key")
-    return key
-
-
 def input_artifact(ctx: Any, art: ArtifactInput) -> dict:
     """https://argo-workflows.readthedocs.io/en/latest/fields/#artifact"""
     entry = {"name": "in-" + art.name.replace("/", "-").replace("_", "-"),
              "path": f"{INPUTS_DIR}/{art.name}"}
-    entry.update(ctx.store.location(artifact_key(ctx, art)))
+    entry.update(ctx.store.location(key_text(input_key(art))))
     return entry
 
 
@@ -155,7 +155,8 @@ def _outputs(ctx: Any, step: StepPlan, trial: bool) -> dict:
         if out.artifact or item or trial:
             entry = {"name": "out-" + out.name.replace("_", "-"),
                      "path": f"{OUTPUTS_DIR}/{out.name}", "archive": ARCHIVE_NONE}
-            entry.update(ctx.store.location(output_key(step.name, out.name, item, trial)))
+            entry.update(ctx.store.location(key_text(output_key(step.name, out.name, item,
+                                                                trial))))
             artifacts.append(entry)
         if not out.artifact and not item and not trial:
             parameters.append({"name": out.name, "valueFrom": {"path": f"{OUTPUTS_DIR}/{out.name}"}})
@@ -227,7 +228,7 @@ def items_template(ctx: Any, group: list[StepPlan]) -> tuple[dict, set[str]]:
             dirs.append(f"{step.name}/{o}")
             entry = {"name": f"index-{k8s(step.name)}-{o.replace('_', '-')}",
                      "path": f"{SCRIPT_OUT}/{step.name}/{o}/index.json", "archive": ARCHIVE_NONE}
-            entry.update(ctx.store.location(f"{RUN}/{step.name}/{o}/index.json"))
+            entry.update(ctx.store.location(key_text(index_key(step.name, o))))
             artifacts.append(entry)
     if dirs:
         env.append(env_value("MLC_INDEX_DIRS", json.dumps(dirs)))
@@ -252,7 +253,7 @@ def partition_index_template(ctx: Any, step: StepPlan) -> tuple[dict, set[str]]:
     for o in outputs:
         entry = {"name": f"index-{k8s(step.name)}-{o.replace('_', '-')}",
                  "path": f"{SCRIPT_OUT}/{step.name}/{o}/index.json", "archive": ARCHIVE_NONE}
-        entry.update(ctx.store.location(f"{RUN}/{step.name}/{o}/index.json"))
+        entry.update(ctx.store.location(key_text(index_key(step.name, o))))
         artifacts.append(entry)
     needed = {"run-id", "partitions"}
     template = script_template(ctx, gen(step.name, "index"), "items", env, parameters=needed,
@@ -298,7 +299,7 @@ def cache_key_args(ctx: Any, step: StepPlan, ref: Callable[[str], str] | None = 
     artifacts = []
     for n, art in enumerate(step.artifacts):
         entry = {"name": f"in-{n}"}
-        entry.update(ctx.store.location(artifact_key(ctx, art)))
+        entry.update(ctx.store.location(key_text(input_key(art))))
         artifacts.append(entry)
     if ref is not None:
         def scoped(text: str) -> str:
@@ -337,19 +338,16 @@ def gate_template(ctx: Any, step: StepPlan) -> tuple[dict, set[str]]:
                                json.dumps(v)) for k, v in g.items()) + "}" for g in gates) + "]"
     spec_json = json.dumps(spec, separators=(",", ":"))[:-1] + ',"gates":' + gates_json + "}"
     item = step.foreach
-    metrics_key = f"{RUN}/{step.name}/metrics" + ("/" + tag("item-key") if item else "")
     if item:
         needed.add("item-key")
     metrics_in = {"name": "metrics", "path": "/mlc/inputs/metrics"}
-    metrics_in.update(ctx.store.location(metrics_key))
+    metrics_in.update(ctx.store.location(key_text(metrics_key(step.name, item))))
     outs = []
     for name in ("gates.json", "passed"):
         entry = {"name": name.replace(".", "-"), "path": f"{SCRIPT_OUT}/{name}",
                  "archive": ARCHIVE_NONE}
-        key = f"{RUN}/{step.name}/{'gates' if name == 'gates.json' else 'passed'}"
-        key += ("/" + tag("item-key") if item else "") + ("/gates.json" if name == "gates.json"
-                                                           else "")
-        entry.update(ctx.store.location(key))
+        key = gates_key(step.name, item) if name == "gates.json" else passed_key(step.name, item)
+        entry.update(ctx.store.location(key_text(key)))
         outs.append(entry)
     env = [env_value("MLC_GATES", spec_json),
            env_value("MLC_METRICS_PATH", "/mlc/inputs/metrics"),
@@ -373,15 +371,13 @@ def promote_template(ctx: Any, step: StepPlan) -> tuple[dict, set[str]]:
         else:
             src = f"/mlc/best/{out.name}"
             entry = {"name": "best-" + out.name.replace("_", "-"), "path": src}
-            key = f"{RUN}/{step.name}/trials/" + (tag("item-key") + "/" if item else "") + \
-                "trial=" + tag("best") + "/" + out.name
-            entry.update(ctx.store.location(key))
+            entry.update(ctx.store.location(key_text(best_trial_key(step.name, out.name, item))))
             arts_in.append(entry)
         dst = f"{SCRIPT_OUT}/{out.name}"
         if src:
             pairs.append({"src": src, "dst": dst})
         art = {"name": "out-" + out.name.replace("_", "-"), "path": dst, "archive": ARCHIVE_NONE}
-        art.update(ctx.store.location(output_key(step.name, out.name, item)))
+        art.update(ctx.store.location(key_text(output_key(step.name, out.name, item))))
         arts_out.append(art)
         if not out.artifact and not item:
             params_out.append(out.name)

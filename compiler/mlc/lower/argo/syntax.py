@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...plan import PathKind, PathSlot, Slot, SlotKind, Text
+from ...plan.keys import Key, KeyPart
 from ...plan.values import credentials_as, render_json
 
 INPUTS_DIR = "/mlc/inputs"
@@ -177,14 +178,11 @@ class Store:
 
 
 RUN = tag("run-id")
+KEY_PARTS = {KeyPart.RUN: RUN, KeyPart.ITEM: tag("item-key"),
+             KeyPart.TRIAL: "trial=" + tag("trial"), KeyPart.BEST: "trial=" + tag("best")}
 
 
-def output_key(step: str, output: str, item: bool, trial: bool = False) -> str:
-    """`<run>/<step>/<output>[/<item key>]`, trials under `<run>/<step>/trials/...`."""
-    if trial:
-        base = f"{RUN}/{step}/trials/"
-        if item:
-            base += tag("item-key") + "/"
-        return base + "trial=" + tag("trial") + "/" + output
-    key = f"{RUN}/{step}/{output}"
-    return key + "/" + tag("item-key") if item else key
+def key_text(key: Key) -> str:
+    """An artifact key of the plan (plan/keys.py) with Argo's tags for the run, item and
+    trial."""
+    return "/".join(KEY_PARTS[p] if isinstance(p, KeyPart) else p for p in key)
