@@ -66,7 +66,11 @@ class StepBuilder(Resolver):
         outputs = tuple(OutputSpec(o.name, o.type, o.is_artifact, o.type in DIRECTORY_TYPES,
                                    o.auto and o.name in ("passed", "best_params", "trials"))
                         for o in sorted(outputs_of(step).values(), key=lambda o: o.name))
-        params = tuple(sorted({u.ref.parts[0] for u in self.uses if u.ref.context == "params"}))
+        # SPEC 6.2: a param that only feeds `foreach` reaches each task as its item, never as
+        # the whole list (not in config `params`, MLC_PARAM_*, or the cache key)
+        foreach = ("steps", name, "foreach")
+        params = tuple(sorted({u.ref.parts[0] for u in self.uses if u.ref.context == "params"
+                               and u.path[:3] != foreach}))
         self.base_env(params, outputs)
         config = self.config(params, outputs, section)
         sweep = getattr(step, "sweep", None)
