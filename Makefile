@@ -57,7 +57,7 @@ $(BENCH_PY):
 	$(BENCH_PY) -m pip install -q --upgrade pip
 
 bench/.venv/.installed: pyproject.toml | $(BENCH_PY)
-	$(BENCH_PY) -m pip install -q -e . kfp hera
+	$(BENCH_PY) -m pip install -q -e . kfp hera metaflow
 	@touch $@
 
 bench: bench/.venv/.installed
