@@ -60,6 +60,23 @@ def budget(cfg: Config) -> Iterator[Diagnostic]:
             yield cfg.diag("E401", f"steps.{step} expands to {nodes} nodes in each child "
                            f"Workflow (one per {exp.dims[0].dim}); limit {max_nodes}",
                            ("steps", step), key=True, notes=(Note(exp.explain(cfg)),))
-    if plan.parent_nodes > max_nodes:
-        rest = {n: e for n, e in plan.expansions.items() if n not in plan.split}
-        yield from over_budget(cfg, rest, max_nodes, plan.parent_nodes, "in one Workflow")
+    if plan.parent_nodes <= max_nodes:
+        return
+    rest = {n: e for n, e in plan.expansions.items() if n not in plan.split}
+    largest_rest = max((e.nodes for e in rest.values()), default=0)
+    launchers = max(plan.launchers.items(), key=lambda kv: kv[1], default=None)
+    if launchers is not None and launchers[1] >= largest_rest:
+        # the launchers of a split step are what the parent cannot hold
+        step, count = launchers
+        exp = plan.expansions[step]
+        outer = exp.dims[0]
+        yield cfg.diag(
+            "E401", f"steps.{step} runs as one child Workflow per {outer.dim}, and its {count} "
+            f"launcher nodes leave the parent at {plan.parent_nodes} nodes; limit {max_nodes}",
+            ("steps", step), key=True,
+            notes=(Note(f"{outer.size} ({outer.origin}, {cfg.where(outer.path, key=outer.key)}) "
+                        f"launchers + 1"),),
+            hint=f"lower the bound of {outer.dim}, or raise "
+            "targets.argo.limits.max_nodes_per_workflow")
+        return
+    yield from over_budget(cfg, rest, max_nodes, plan.parent_nodes, "in one Workflow")

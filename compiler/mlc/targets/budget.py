@@ -27,6 +27,7 @@ class ArgoPlan:
     parent_nodes: int
     split: list[str] = field(default_factory=list)
     children: dict[str, int] = field(default_factory=dict)   # step -> nodes of one child
+    launchers: dict[str, int] = field(default_factory=dict)  # step -> its nodes in the parent
     expansions: dict[str, Expansion] = field(default_factory=dict)
 
 
@@ -47,4 +48,5 @@ def argo_plan(cfg: Config, max_nodes: int) -> ArgoPlan:
         plan.parent_nodes += launchers - exp.nodes
         plan.split.append(exp.step)
         plan.children[exp.step] = child_nodes(exp)
+        plan.launchers[exp.step] = launchers
     return plan
