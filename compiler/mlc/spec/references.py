@@ -267,7 +267,7 @@ class _Resolver:
             inputs = getattr(own, "inputs", {})
             if name not in inputs:
                 return dangling(0, f"step '{step}' has no input '{name}'", inputs)
-            return Resolved("input", "input", name, step=step)
+            return Resolved("input", self._input_type(inputs[name]), name, step=step)
         if ctx == "outputs":
             outputs = self.step_outputs[step]
             if name not in outputs:
@@ -283,6 +283,20 @@ class _Resolver:
         if name not in space:
             return dangling(0, f"step '{step}' has no hyperparameter '{name}'", space)
         return Resolved("trial", "scalar", name, step=step)
+
+    def _input_type(self, value: Any) -> str:
+        """`table` for an input bound to a warehouse or database table (it has no text: E204
+        where it is interpolated), else `input`."""
+        if not isinstance(value, str):
+            return "input"
+        template, _ = parse_template(value)
+        if not (template.is_binding and template.refs[0].context == "sources"):
+            return "input"
+        parts = template.refs[0].parts
+        src = (self.doc.sources or {}).get(parts[0]) if parts else None
+        if src is None or len(parts) < 2 or parts[1] not in src.tables:
+            return "input"
+        return "table" if table_kind(self.doc, parts[0], parts[1]) == "table" else "input"
 
     def _dangling_step(self, ref: Ref, pos: tuple[int, int], path: tuple) -> None:
         name = ref.parts[0]
@@ -435,6 +449,10 @@ def _type_problem(rule: Rule, ref: Ref, target: Resolved, binding: bool, doc: An
         return ("E204", f"{ref.path} is a warehouse or database table and cannot be "
                 "interpolated into text", "bind it as a whole input: inputs: {x: \"" + ref.text
                 + "\"}")
+    if kind == "input" and typ == "table" and (f in ("command", "env") or not binding):
+        return ("E204", f"{ref.path} binds a warehouse or database table, which has no text to "
+                "interpolate", f"read the table's handle from $MLC_STEP_CONFIG "
+                f"(config inputs.{ref.parts[0]}: connection, identifier, query)")
     if kind == "secret_key" and (f != "env" or not binding):
         return ("E203", "a secret key may only be the whole value of an env variable",
                 f'env: {{{ref.parts[0].upper()}_{ref.parts[1].upper()}: "{ref.text}"}}')
