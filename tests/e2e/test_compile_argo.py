@@ -393,4 +393,9 @@ def test_definition_too_large_is_e405(tmp_path) -> None:
                           out=str(tmp_path / "out"))
     assert [d.check_tuple() for d in result.diagnostics] == [("E405", 1, 1)]
     assert "WorkflowTemplate" in result.diagnostics[0].message
+    assert result.diagnostics[0].target == "argo"
+    assert not (tmp_path / "out").exists()
+    # validate reports what compile would (phase 7 lowers in memory), and writes nothing
+    done = run_cli("validate", str(tmp_path / "spec" / "mlc.yaml"), "--target", "argo")
+    assert done.returncode == 1 and "error[E405]: [target argo] WorkflowTemplate" in done.stderr
     assert not (tmp_path / "out").exists()

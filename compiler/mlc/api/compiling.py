@@ -3,15 +3,14 @@ E405 on the rendered sizes."""
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 
 from .. import __version__
 from ..diagnostics import Diagnostic, sort_diagnostics
 from ..source import Limits
-from ..spec.config import Config
 from ..spec.registry import COMPILE_TARGETS, REGISTRY
+from .lowering import render_target
 from .validation import UsageError, validate
 
 
@@ -37,10 +36,7 @@ def compile(path: str, *, target: str, profile: str | None = None, out: str = "b
 
     Nothing is written unless every phase passed and `mode` is "write".
     """
-    from ..lower.base import Options, load_target
-    from ..plan.build import build_plan, build_settings
-    from ..render import WriteMode, apply, render_file
-    from ..render.bytes import render_documents
+    from ..render import WriteMode, apply
 
     if target not in COMPILE_TARGETS:
         raise UsageError(f"unknown target '{target}' (choose from {', '.join(COMPILE_TARGETS)})")
@@ -51,20 +47,14 @@ def compile(path: str, *, target: str, profile: str | None = None, out: str = "b
     if kind not in ("template", "workflow"):
         raise UsageError(f"unknown kind '{kind}' (template, workflow)")
     result = validate(path, profiles=[profile] if profile else None, targets=[target],
-                      limits=limits, phase7="selected")
+                      limits=limits, phase7="selected", sizes=False)
     outcome = CompileResult(result.diagnostics, target)
     if not result.ok:
         return outcome
-    cfg, graph = result.configs[profile], result.graphs[profile]
-    plan = build_plan(cfg, graph, target)
-    lowered = load_target(lowering).lower(plan, build_settings(cfg, target), Options(kind=kind))
-    source_name = os.path.basename(path)
-    documents = {name: render_documents(content if isinstance(content, list) else [content])
-                 for name, content in lowered.files.items() if name.endswith(".yaml")}
-    files = {name: render_file(name, content, source_name, documents.get(name))
-             for name, content in sorted(lowered.files.items())}
-    size_errors = _definition_sizes(cfg, target, lowered.files, documents)
-    outcome.diagnostics = sort_diagnostics(result.diagnostics + lowered.diagnostics + size_errors,
+    rendered = render_target(result.configs[profile], result.graphs[profile], target, kind,
+                             os.path.basename(path))
+    files = rendered.files
+    outcome.diagnostics = sort_diagnostics(result.diagnostics + rendered.diagnostics,
                                            result.profiles)
     if not outcome.ok:
         return outcome
@@ -74,24 +64,3 @@ def compile(path: str, *, target: str, profile: str | None = None, out: str = "b
 
     outcome.write = apply(Path(directory), files, WriteMode(mode), f"{out}/{target}".lstrip("./"))
     return outcome
-
-
-def _definition_sizes(cfg: Config, target: str, files: dict,
-                      documents: dict[str, list[bytes]]) -> list[Diagnostic]:
-    """E405: each Argo object, pipeline.yaml and the ASL at most max_definition_bytes."""
-    from ..targets import limit
-
-    cap = limit(cfg.doc, target, "max_definition_bytes")
-    out = []
-    for name, content in sorted(files.items()):
-        docs = content if isinstance(content, list) else [content]
-        for i, doc in enumerate(docs):
-            size = len(documents[name][i]) if name in documents else \
-                len(json.dumps(doc).encode("utf-8"))
-            if size > cap:
-                kind = doc.get("kind", name) if isinstance(doc, dict) else name
-                out.append(cfg.at("E405", f"[target {target}] {kind} in {name} is {size} bytes; "
-                                  f"limit {cap}", (1, 1),
-                                  hint="reduce literal lists and steps, or raise "
-                                  f"targets.{target}.limits.max_definition_bytes"))
-    return out

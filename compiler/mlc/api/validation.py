@@ -16,7 +16,7 @@ from ..source.resolve import YAML11_BOOLEANS
 from ..spec.config import Config
 from ..spec.profiles import apply_profile, profile_names
 from ..spec.references import check_references
-from ..spec.registry import COMPILE_TARGETS, TARGETS
+from ..spec.registry import COMPILE_TARGETS, REGISTRY, TARGETS
 from ..spec.schema import check_schema
 from ..spec.semantics import check_semantics
 from ..targets import check_target
@@ -57,13 +57,14 @@ def read_source(path: str, limits: Limits = Limits()) -> tuple[Source | None, li
 
 def validate(path: str, *, profiles: list[str] | None = None, targets: list[str] | None = None,
              limits: Limits = Limits(), phase7: str = "checked",
-             data: bytes | None = None) -> ValidationResult:
+             data: bytes | None = None, sizes: bool = True) -> ValidationResult:
     """Validate a file: the base always, and every profile (or only `profiles`).
 
     `phase7="checked"` runs phase 7 on the configurations being checked (SPEC 9.1); with
     `phase7="selected"` (compile, run) only on the selected profile, or the base without one;
     `phase7="none"` (diff) not at all. `data` is the file's content when it does not come
-    from disk (a git revision); `path` then only names it.
+    from disk (a git revision); `path` then only names it. `sizes` lowers each configuration
+    in memory for phase 7's E405, as compile would (compile checks the bytes it writes itself).
     """
     for t in targets or []:
         if t not in TARGETS:
@@ -83,7 +84,7 @@ def validate(path: str, *, profiles: list[str] | None = None, targets: list[str]
     selected = list(profiles) if profiles else names
     run = _Run(source, names, selected)
     run.yaml11_warnings()
-    run.phases(targets, profiles, phase7)
+    run.phases(targets, profiles, phase7, sizes)
     return run.result()
 
 
@@ -124,7 +125,8 @@ class _Run:
                 "W106", f"unquoted '{raw}' is \"{raw}\" in YAML 1.2 but {as11} in YAML 1.1",
                 self.source.file, span.line, span.col, profile=profile, path=path))
 
-    def phases(self, targets: list[str] | None, profiles: list[str] | None, phase7: str) -> None:
+    def phases(self, targets: list[str] | None, profiles: list[str] | None, phase7: str,
+               sizes: bool = True) -> None:
         if self.schema():
             return
         for step in (self.references, self.graph, self.semantics):
@@ -140,8 +142,15 @@ class _Run:
             if not wanted:
                 continue
             for target in self._targets_for(cfg, targets):
-                self.add(check_target(cfg, self.graphs[name], target, self._local_profile()),
-                         name)
+                found = check_target(cfg, self.graphs[name], target, self._local_profile())
+                if sizes and REGISTRY[target].lowering is not None and \
+                        not any(d.is_error for d in found):
+                    # E405 needs the rendered bytes: lower in memory, as compile does
+                    from .lowering import render_target
+
+                    found += [d for d in render_target(cfg, self.graphs[name], target).diagnostics
+                              if d.code == "E405"]
+                self.add(found, name)
 
     def schema(self) -> bool:
         error = False
