@@ -399,3 +399,20 @@ def test_definition_too_large_is_e405(tmp_path) -> None:
     done = run_cli("validate", str(tmp_path / "spec" / "mlc.yaml"), "--target", "argo")
     assert done.returncode == 1 and "error[E405]: [target argo] WorkflowTemplate" in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_check_hint_repeats_the_flags_given(tmp_path) -> None:
+    """Following the `--check` hint word for word makes the next `--check` pass."""
+    import shlex
+
+    write_project(tmp_path, {"churn.yaml": CHURN.read_text()})
+    args = ["churn.yaml", "--target", "argo", "--profile", "prod", "--kind", "workflow",
+            "--out", "out dir"]
+    done = run_cli("compile", *args, "--check", cwd=tmp_path)
+    assert done.returncode == 1
+    hint = done.stderr.strip().splitlines()[-1]
+    command = shlex.split(hint.split("; run ", 1)[1])
+    assert command[:2] == ["mlc", "compile"] and "--check" not in command
+    assert run_cli(*command[1:], cwd=tmp_path).returncode == 0
+    again = run_cli("compile", *args, "--check", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from typing import Optional
 
@@ -128,10 +129,15 @@ def compile(  # noqa: A001 - the command is called compile
         raise typer.Exit(report(result.diagnostics, "text"))
     if result.diagnostics:
         report(result.diagnostics, "text")
-    raise typer.Exit(_compile_output(result, mode))
+    again = ["mlc", "compile"] + ([file] if file != "mlc.yaml" else []) + ["--target", target]
+    again += (["--profile", profile] if profile else []) + \
+        (["--out", out] if out != "build" else []) + \
+        (["--kind", kind] if kind != "template" else []) + \
+        (["--max-file-size", max_file_size] if max_file_size != opt.DEFAULT_MAX_FILE_SIZE else [])
+    raise typer.Exit(_compile_output(result, mode, shlex.join(again)))
 
 
-def _compile_output(result, mode) -> int:
+def _compile_output(result, mode, again: str) -> int:
     from ..render import WriteMode
 
     written = result.write
@@ -147,8 +153,7 @@ def _compile_output(result, mode) -> int:
             for name in names:
                 sys.stderr.write(f"mlc: {label}: {result.directory}/{name}\n")
         if written.stale:
-            sys.stderr.write(f"mlc: {result.directory} is out of date; run mlc compile "
-                             f"--target {result.target}\n")
+            sys.stderr.write(f"mlc: {result.directory} is out of date; run {again}\n")
             return 1
         sys.stderr.write(f"mlc: {result.directory} is up to date\n")
         return 0

@@ -14,7 +14,8 @@ TARGETS = typer.Option(None, "--target", "-t",
                             "(repeatable).")
 FORMAT = typer.Option("text", "--format", "-f", envvar="MLC_OUTPUT_FORMAT",
                       help="text, json, github or sarif.")
-MAX_FILE_SIZE = typer.Option("10MiB", "--max-file-size",
+DEFAULT_MAX_FILE_SIZE = "10MiB"
+MAX_FILE_SIZE = typer.Option(DEFAULT_MAX_FILE_SIZE, "--max-file-size",
                              help="Refuse larger files before parsing (bytes, KiB, MiB).")
 
 _SIZE = re.compile(r"(\d+)\s*(B|KiB|MiB|GiB|KB|MB|GB)?\Z", re.I)
