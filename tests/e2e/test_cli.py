@@ -95,6 +95,39 @@ def test_help_lists_commands_with_examples() -> None:
     assert "Examples:" in run_cli("validate", "--help").stdout
 
 
+COMMANDS = ("validate", "compile", "run", "schema", "explain", "graph", "diff", "init")
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_reads_as_written(command: str) -> None:
+    """No typer internals (`<list[str]>`, `{CODE}`, `[[FILE]...]...`) and examples that keep
+    their lines, at a narrow terminal too."""
+    import re
+
+    done = run_cli(command, "--help", env={"COLUMNS": "80"})
+    assert done.returncode == 0, done.stderr
+    text = done.stdout
+    assert not re.search(r"<(list|str|int|bool|path)[^>]*>|\{[A-Z]+\}|\[\[", text), text
+    lines = text.splitlines()
+    if "Example" in text:
+        at = next(i for i, line in enumerate(lines) if line.strip().startswith("Example"))
+        examples = []
+        for line in lines[at + 1:]:
+            if line.startswith(("Arguments:", "Options:")):
+                break
+            if line.strip():
+                examples.append(line)
+        assert examples and all(line.strip().startswith("mlc ") for line in examples), examples
+
+
+def test_explain_takes_the_number_alone() -> None:
+    done = run_cli("explain", "805")
+    assert done.returncode == 0 and done.stdout.startswith("E805 ")
+    assert run_cli("explain", "106").stdout.startswith("W106 ")
+    missing = run_cli("explain", "999")
+    assert missing.returncode == 2 and "unknown code '999'" in missing.stderr
+
+
 def test_explain() -> None:
     done = run_cli("explain", "e202")
     assert done.returncode == 0

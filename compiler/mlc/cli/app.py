@@ -10,6 +10,7 @@ import typer
 
 from .. import __version__
 from . import options as opt
+from .help import Command
 
 app = typer.Typer(
     name="mlc",
@@ -42,10 +43,10 @@ def usage_error(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-@app.command()
+@app.command(cls=Command)
 def validate(
     files: Optional[list[str]] = typer.Argument(  # noqa: UP007
-        None, metavar="[FILE]...", show_default=False,
+        None, metavar="FILE", show_default=False,
         help="The mlc files (default: ./mlc.yaml); several are checked as one report."),
     profile: Optional[list[str]] = opt.PROFILES,  # noqa: UP007
     target: Optional[list[str]] = opt.TARGETS,  # noqa: UP007
@@ -61,12 +62,10 @@ def validate(
 
     Examples:
 
+    \b
       mlc validate                          # ./mlc.yaml, every profile, its own targets
-
       mlc validate mlc.yaml --profile dev --target local
-
       mlc validate --format json > diagnostics.json
-
       mlc validate --format github          # annotations in a GitHub Actions job
     """
     from ..api import UsageError, validate as run_validate
@@ -83,13 +82,14 @@ def validate(
     raise typer.Exit(report(diags, fmt, strict=strict))
 
 
-@app.command()
+@app.command(cls=Command)
 def compile(  # noqa: A001 - the command is called compile
     file: str = opt.FILE,
-    target: str = typer.Option(..., "--target", "-t", help="argo, kubeflow or stepfunctions."),
+    target: str = typer.Option(..., "--target", "-t", metavar="TARGET",
+                              help="argo, kubeflow or stepfunctions."),
     profile: Optional[str] = opt.PROFILE,  # noqa: UP007
-    out: str = typer.Option("build", "--out", "-o", help="Output root; mlc owns <out>/<target>/."),
-    kind: str = typer.Option("template", "--kind",
+    out: str = typer.Option("build", "--out", "-o", metavar="DIR", help="Output root; mlc owns <out>/<target>/."),
+    kind: str = typer.Option("template", "--kind", metavar="KIND",
                              help="argo: template (WorkflowTemplate [+ CronWorkflow]) or workflow "
                                   "(adds a Workflow that runs it)."),
     check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 if any file would "
@@ -106,10 +106,9 @@ def compile(  # noqa: A001 - the command is called compile
 
     Examples:
 
+    \b
       mlc compile --target argo                       # ./mlc.yaml -> build/argo/workflow.yaml
-
       mlc compile mlc.yaml --target argo --profile prod --kind workflow
-
       mlc compile --target argo --check               # in CI: are committed outputs current?
     """
     from ..api import UsageError, compile as run_compile
@@ -163,17 +162,17 @@ def _compile_output(result, mode, again: str) -> int:
     return 0
 
 
-@app.command()
+@app.command(cls=Command)
 def run(
     file: str = opt.FILE,
     profile: Optional[str] = opt.PROFILE,  # noqa: UP007
-    param: Optional[list[str]] = typer.Option(None, "--param",  # noqa: UP007
+    param: Optional[list[str]] = typer.Option(None, "--param", metavar="NAME=VALUE",  # noqa: UP007
                                               help="NAME=VALUE, typed per param (lists as JSON)."),
-    run_id: Optional[str] = typer.Option(None, "--run-id", help="Name of the run folder."),  # noqa: UP007
-    parallel: Optional[int] = typer.Option(None, "--parallel", "-j",  # noqa: UP007
+    run_id: Optional[str] = typer.Option(None, "--run-id", metavar="ID", help="Name of the run folder."),  # noqa: UP007
+    parallel: Optional[int] = typer.Option(None, "--parallel", "-j", metavar="N",  # noqa: UP007
                                            help="At most this many tasks at once (default: CPUs)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Run everything; use no cache."),
-    secrets_dir: Optional[str] = typer.Option(None, "--secrets-dir",  # noqa: UP007
+    secrets_dir: Optional[str] = typer.Option(None, "--secrets-dir", metavar="DIR",  # noqa: UP007
                                               help="Secrets as <name>/<key> files "
                                                    "(default ~/.config/mlc/secrets)."),
     max_file_size: str = opt.MAX_FILE_SIZE,
@@ -187,10 +186,9 @@ def run(
 
     Examples:
 
+    \b
       mlc run examples/minimal/mlc.yaml
-
       mlc run examples/churn/mlc.yaml --profile dev --param min_auc=0.65
-
       mlc run --no-cache --parallel 4
     """
     from ..api import UsageError, run as run_pipeline
@@ -210,11 +208,11 @@ def run(
     raise typer.Exit(outcome.exit_code)
 
 
-@app.command()
+@app.command(cls=Command)
 def diff(
-    base: str = typer.Argument(..., help="The old mlc file, or REV:path (e.g. main:mlc.yaml)."),
-    head: str = typer.Argument(..., help="The new mlc file, or REV:path."),
-    fmt: str = typer.Option("text", "--format", "-f",
+    base: str = typer.Argument(..., metavar="BASE", help="The old mlc file, or REV:path (e.g. main:mlc.yaml)."),
+    head: str = typer.Argument(..., metavar="HEAD", help="The new mlc file, or REV:path."),
+    fmt: str = typer.Option("text", "--format", "-f", metavar="FORMAT",
                             help="text (terminal), markdown (a PR comment), json (tools)."),
     exit_code: bool = typer.Option(False, "--exit-code",
                                    help="Exit 1 when anything changed, like git diff."),
@@ -232,10 +230,9 @@ def diff(
 
     Examples:
 
+    \b
       mlc diff old/mlc.yaml mlc.yaml
-
       mlc diff main:mlc.yaml mlc.yaml --format markdown > comment.md
-
       mlc diff HEAD~1:examples/churn/mlc.yaml examples/churn/mlc.yaml --exit-code
     """
     from ..api import UsageError, diff as diff_files
@@ -254,14 +251,14 @@ def diff(
     raise typer.Exit(1 if exit_code and result.changed else 0)
 
 
-@app.command()
+@app.command(cls=Command)
 def init(
-    directory: str = typer.Argument(".", metavar="[DIR]", show_default=False,
+    directory: str = typer.Argument(".", metavar="DIR", show_default=False,
                                     help="Where to create the project (default: here)."),
     template: Optional[str] = typer.Option(  # noqa: UP007
-        None, "--template", "-t", help="minimal or churn (asked on a terminal; else minimal)."),
+        None, "--template", "-t", metavar="NAME", help="minimal or churn (asked on a terminal; else minimal)."),
     name: Optional[str] = typer.Option(  # noqa: UP007
-        None, "--name", "-n", help="Project name (asked on a terminal; else from DIR)."),
+        None, "--name", "-n", metavar="NAME", help="Project name (asked on a terminal; else from DIR)."),
     force: bool = typer.Option(False, "--force",
                                help="Write into a non-empty DIR (the template's files win)."),
     no_data: bool = typer.Option(False, "--no-data",
@@ -276,10 +273,9 @@ def init(
 
     Examples:
 
+    \b
       mlc init my-project
-
       mlc init churn-de --template churn --name churn-de
-
       mlc init . --template minimal --force
     """
     from pathlib import Path
@@ -333,12 +329,13 @@ def init(
     sys.stderr.write(f"  mlc validate\n  {result.run}\n")
 
 
-@app.command()
+@app.command(cls=Command)
 def schema() -> None:
     """Print the JSON Schema of mlc/v1 (for editors and other tools).
 
     Example:
 
+    \b
       mlc schema > mlc-v1.schema.json
     """
     from ..spec.jsonschema import schema_text
@@ -346,12 +343,14 @@ def schema() -> None:
     sys.stdout.write(schema_text())
 
 
-@app.command()
-def explain(code: str = typer.Argument(..., help="A diagnostic code such as E202.")) -> None:
+@app.command(cls=Command)
+def explain(code: str = typer.Argument(..., metavar="CODE",
+                                       help="A diagnostic code such as E202, or 202.")) -> None:
     """Explain a diagnostic code: what it catches, why, an example and the fix.
 
     Example:
 
+    \b
       mlc explain E202
     """
     from ..diagnostics import REGISTRY, lookup
@@ -362,19 +361,19 @@ def explain(code: str = typer.Argument(..., help="A diagnostic code such as E202
     sys.stdout.write(entry.explain())
 
 
-@app.command()
+@app.command(cls=Command)
 def graph(
     file: str = opt.FILE,
     profile: Optional[str] = opt.PROFILE,  # noqa: UP007
-    fmt: str = typer.Option("mermaid", "--format", "-f", help="mermaid or dot."),
+    fmt: str = typer.Option("mermaid", "--format", "-f", metavar="FORMAT", help="mermaid or dot."),
     max_file_size: str = opt.MAX_FILE_SIZE,
 ) -> None:
     """Print the pipeline DAG as Mermaid or Graphviz DOT text.
 
     Examples:
 
+    \b
       mlc graph --format mermaid            # paste into a Markdown ```mermaid block
-
       mlc graph --format dot | dot -Tpng > dag.png
     """
     from ..api import UsageError, validate as run_validate

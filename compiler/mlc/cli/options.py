@@ -6,16 +6,16 @@ import re
 
 import typer
 
-FILE = typer.Argument("mlc.yaml", help="The mlc file (default: ./mlc.yaml).", show_default=False)
-PROFILES = typer.Option(None, "--profile", "-p", help="Check only this profile (repeatable).")
-PROFILE = typer.Option(None, "--profile", "-p", help="Apply this profile.")
-TARGETS = typer.Option(None, "--target", "-t",
+FILE = typer.Argument("mlc.yaml", metavar="FILE", help="The mlc file (default: ./mlc.yaml).", show_default=False)
+PROFILES = typer.Option(None, "--profile", "-p", metavar="PROFILE", help="Check only this profile (repeatable).")
+PROFILE = typer.Option(None, "--profile", "-p", metavar="PROFILE", help="Apply this profile.")
+TARGETS = typer.Option(None, "--target", "-t", metavar="TARGET",
                        help="Check target rules for argo, kubeflow, stepfunctions or local "
                             "(repeatable).")
-FORMAT = typer.Option("text", "--format", "-f", envvar="MLC_OUTPUT_FORMAT",
+FORMAT = typer.Option("text", "--format", "-f", envvar="MLC_OUTPUT_FORMAT", metavar="FORMAT",
                       help="text, json, github or sarif.")
 DEFAULT_MAX_FILE_SIZE = "10MiB"
-MAX_FILE_SIZE = typer.Option(DEFAULT_MAX_FILE_SIZE, "--max-file-size",
+MAX_FILE_SIZE = typer.Option(DEFAULT_MAX_FILE_SIZE, "--max-file-size", metavar="SIZE",
                              help="Refuse larger files before parsing (bytes, KiB, MiB).")
 
 _SIZE = re.compile(r"(\d+)\s*(B|KiB|MiB|GiB|KB|MB|GB)?\Z", re.I)

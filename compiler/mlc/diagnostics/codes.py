@@ -355,5 +355,10 @@ REGISTRY: dict[str, Code] = {c.code: c for c in _CODES}
 
 
 def lookup(code: str) -> Code | None:
-    """The registry entry for a code, accepting any case (`e202`)."""
-    return REGISTRY.get(code.strip().upper())
+    """The registry entry for a code, accepting any case (`e202`) and the number alone
+    (`805`) where one code has it (no number is both an error and a warning)."""
+    text = code.strip().upper()
+    if text.isdigit():
+        found = [entry for key, entry in REGISTRY.items() if key[1:] == text]
+        return found[0] if len(found) == 1 else None
+    return REGISTRY.get(text)
