@@ -121,6 +121,10 @@ def test_defaults_without_a_terminal(tmp_path) -> None:
     assert yaml.safe_load((target / "mlc.yaml").read_text())["project"]["name"] == \
         "churn-model-2"
     assert "Next:" in done.stderr and "mlc run" in done.stderr
+    cd = next(line for line in done.stderr.splitlines() if line.strip().startswith("cd "))
+    import shlex
+
+    assert shlex.split(cd.strip())[1] == str(target)  # quoted: a path with spaces works
 
 
 def test_prompts_on_a_terminal(tmp_path) -> None:

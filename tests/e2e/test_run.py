@@ -548,3 +548,15 @@ steps:
     assert done.returncode == 0 and record["params"] == {"n": 7}
     bad = run_cli("run", "--param", "n=seven", "--run-id", "b", cwd=tmp_path)
     assert bad.returncode == 2 and "not a valid integer" in bad.stderr
+
+
+def test_failure_excerpt_has_no_empty_lines(tmp_path) -> None:
+    spec = f"""steps:
+  s:
+    {IMG}
+    command: "printf 'one\\n\\n\\ntwo\\n\\n' >&2; exit 3"
+"""
+    done, record = run(tmp_path, spec)
+    assert done.returncode == 1
+    excerpt = [line for line in done.stderr.splitlines() if line.startswith("    |")]
+    assert excerpt == ["    | one", "    | two"], done.stderr

@@ -317,10 +317,10 @@ def init(
             last = output.splitlines()[-1] if output else "no output"
             sys.stderr.write(f"mlc: warning: python {script} failed: {last}\n"
                              "    help: pip install -r requirements.txt, then run "
-                             f"python {script} in {where}\n")
+                             f"python {script} in {shlex.quote(where)}\n")
     sys.stderr.write("\nNext:\n")
     if where not in (".", "./"):
-        sys.stderr.write(f"  cd {where}\n")
+        sys.stderr.write(f"  cd {shlex.quote(where)}\n")
     sys.stderr.write("  pip install -r requirements.txt   # the step code's libraries\n")
     if failed:
         for script, ok, _ in result.post_init:

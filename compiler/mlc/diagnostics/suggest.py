@@ -77,3 +77,8 @@ def did_you_mean(word: str, valid: Iterable[str],
     if match is not None and match != word:
         return f"did you mean '{match}'?"
     return None
+
+
+def article(word: str) -> str:
+    """`an integer`, `a number`: the word with its indefinite article, for messages."""
+    return ("an " if word[:1].lower() in "aeiou" else "a ") + word

@@ -141,8 +141,9 @@ def failure_text(task: Any) -> str:
     text = f"{task.label()}: FAILED after {task.attempts} attempt(s): {task.message}"
     log = getattr(task, "stderr", None)
     if log is not None and log.is_file():
-        tail = log.read_text(encoding="utf-8", errors="replace").rstrip("\n").split("\n")[-6:]
-        tail = [line for line in tail if not line.startswith("--- mlc: attempt")]
+        lines = log.read_text(encoding="utf-8", errors="replace").split("\n")
+        tail = [line.rstrip() for line in lines
+                if line.strip() and not line.startswith("--- mlc: attempt")][-6:]
         if tail:
             text += "\n" + "\n".join("    | " + line for line in tail)
         text += f"\n    log: {log}"

@@ -11,6 +11,7 @@ from typing import Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..diagnostics.suggest import article
 from .types import (
     AnyMapping,
     Binding,
@@ -89,12 +90,12 @@ class Param(Model):
         if self.enum is not None:
             for i, value in enumerate(self.enum):
                 if not ok(value):
-                    raise fail("E103", f"enum value {value!r} is not a {self.type}", at=("enum", i))
+                    raise fail("E103", f"enum value {value!r} is not {article(self.type)}", at=("enum", i))
         default = self.default
         if default is None or (isinstance(default, str) and "${{" in default):
             return self
         if not ok(default):
-            raise fail("E103", f"default {default!r} is not a {self.type}", at=("default",))
+            raise fail("E103", f"default {default!r} is not {article(self.type)}", at=("default",))
         if self.enum is not None and default not in self.enum:
             raise fail("E103", f"default {default!r} is not one of the enum values",
                        at=("default",))

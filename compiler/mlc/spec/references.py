@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..diagnostics import Diagnostic
-from ..diagnostics.suggest import close_match
+from ..diagnostics.suggest import article, close_match
 from ..source import Span, find_in_scalar
 from .catalog import output_dims, outputs_of, table_dims, table_kind
 from .config import Config
@@ -462,26 +462,22 @@ def _type_problem(rule: Rule, ref: Ref, target: Resolved, binding: bool, doc: An
     if f == "credentials" and kind != "secret":
         return ("E204", "credentials must bind a whole secret: ${{ secrets.<secret> }}", None)
     if f == "foreach" and typ != "list":
-        return ("E204", f"foreach must bind a list, but {ref.path} is {_a(typ)}", None)
+        return ("E204", f"foreach must bind a list, but {ref.path} is {article(typ)}", None)
     if f in THRESHOLD_KINDS and typ not in ("number", "integer"):
-        return ("E204", f"gate threshold '{f}' must bind a number, but {ref.path} is {_a(typ)}",
+        return ("E204", f"gate threshold '{f}' must bind a number, but {ref.path} is {article(typ)}",
                 None)
     if f == "model" and typ != "model":
-        return ("E204", f"model must bind a model output, but {ref.path} is {_a(typ)}", None)
+        return ("E204", f"model must bind a model output, but {ref.path} is {article(typ)}", None)
     if f in ("entities", "datasets") and kind not in ("table", "file") and typ not in (
             "dataset", "file"):
         return ("E204", f"{f} must bind a source table or a dataset, but {ref.path} is "
-                f"{_a(typ)}", None)
+                f"{article(typ)}", None)
     if f == "baseline" and ref.context == "steps" and (not binding or typ != "model"):
         return ("E204", "baseline binds a model output, or interpolates params, run or foreach",
                 None)
     if f in ("as_of", "default") and binding and typ != "string":
-        return ("E204", f"{f} needs a string, but {ref.path} is {_a(typ)}", None)
+        return ("E204", f"{f} needs a string, but {ref.path} is {article(typ)}", None)
     return None
-
-
-def _a(typ: str) -> str:
-    return ("an " if typ[:1] in "aeiou" else "a ") + typ
 
 
 def check_references(cfg: Config) -> tuple[RefTable, list[Diagnostic]]:
