@@ -196,9 +196,37 @@ def test_invalid_side_reports_diagnostics_and_missing_file_is_usage(tmp_path) ->
     (tmp_path / "base.yaml").write_text(MINIMAL)
     (tmp_path / "head.yaml").write_text(edit(MINIMAL, "gates:", "gatez:"))
     done = run_cli("diff", "base.yaml", "head.yaml", cwd=tmp_path)
-    assert done.returncode == 1 and done.stdout == ""
+    assert done.returncode == 1
+    assert done.stdout == ("mlc diff: HEAD (head.yaml) has 1 error; nothing to compare (the "
+                           "diagnostics follow on stderr)\n")
     assert re.search(r"head\.yaml:\d+:\d+: error\[E101\]", done.stderr)
+    for fmt, says in (("markdown", "`mlc validate head.yaml`"), ("json", '"status": "error"')):
+        out = run_cli("diff", "base.yaml", "head.yaml", "--format", fmt, "--exit-code",
+                      cwd=tmp_path)
+        assert out.returncode == 1 and says in out.stdout
+    assert json.loads(run_cli("diff", "base.yaml", "head.yaml", "--format", "json",
+                              cwd=tmp_path).stdout)["errors"] == {"base": 0, "head": 1}
     missing = run_cli("diff", "base.yaml", "nope.yaml", cwd=tmp_path)
     assert missing.returncode == 2 and "nope.yaml" in missing.stderr
     fmt = run_cli("diff", "base.yaml", "base.yaml", "--format", "html", cwd=tmp_path)
     assert fmt.returncode == 2 and "unknown format" in fmt.stderr
+
+
+def test_inserted_canary_step_is_one_addition(tmp_path) -> None:
+    """Lists of maps are aligned by content: inserting a canary step lists that step as added,
+    not every later step as changed."""
+    head = edit(CHURN, "          - set_weight: 25\n",
+                "          - set_weight: 10\n          - pause: {duration: 30m}\n"
+                "          - set_weight: 25\n")
+    data, _ = diff_json(tmp_path, CHURN, head)
+    changes = config(data)["steps"]["changed"]["release"]
+    assert [(c["path"], c["before"], c["after"]) for c in changes] == [
+        ("strategy.canary.steps[3].set_weight", None, 10),
+        ("strategy.canary.steps[4].pause.duration", None, "30m")]
+    lines = head.splitlines()
+    assert changes[0]["line"] == next(i for i, l in enumerate(lines) if "set_weight: 10" in l) + 1
+    removed = run_cli("diff", "head.yaml", "base.yaml", "--format", "json", cwd=tmp_path)
+    back = config(json.loads(removed.stdout))["steps"]["changed"]["release"]
+    assert [(c["path"], c["before"], c["after"]) for c in back] == [
+        ("strategy.canary.steps[3].set_weight", 10, None),
+        ("strategy.canary.steps[4].pause.duration", "30m", None)]

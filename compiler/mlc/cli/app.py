@@ -245,10 +245,31 @@ def diff(
         diags, result = diff_files(base, head, limits=opt.limits(max_file_size))
     except UsageError as exc:
         raise usage_error(str(exc)) from None
-    if result is None:
-        raise typer.Exit(report(diags, "text"))
+    if result is None:  # a side does not validate: say so where the diff would have gone
+        sys.stdout.write(_no_diff(fmt, base, head, diags))
+        report(diags, "text")
+        raise typer.Exit(1)
     sys.stdout.write(RENDERERS[fmt](result))
     raise typer.Exit(1 if exit_code and result.changed else 0)
+
+
+def _no_diff(fmt: str, base: str, head: str, diags: list) -> str:
+    """What `mlc diff` prints instead of a diff when BASE or HEAD has errors."""
+    import json
+
+    errors = {side: sum(1 for d in diags if d.is_error and d.file == spec)
+              for side, spec in (("base", base), ("head", head))}
+    broken = [(side, spec) for side, spec in (("base", base), ("head", head)) if errors[side]]
+    if fmt == "json":
+        return json.dumps({"base": base, "head": head, "status": "error",
+                           "errors": errors}, indent=2) + "\n"
+    parts = [f"{side.upper()} ({spec}) has {errors[side]} error"
+             f"{'s' if errors[side] != 1 else ''}" for side, spec in broken]
+    what = " and ".join(parts)
+    if fmt == "markdown":
+        fixes = ", ".join(f"`mlc validate {spec}`" for _, spec in broken)
+        return f"**mlc diff**: {what}, so there is nothing to compare yet. Run {fixes}.\n"
+    return f"mlc diff: {what}; nothing to compare (the diagnostics follow on stderr)\n"
 
 
 @app.command(cls=Command)

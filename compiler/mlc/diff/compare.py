@@ -16,6 +16,8 @@ repeated under every profile.
 
 from __future__ import annotations
 
+import difflib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -230,23 +232,67 @@ def _changes(old: Any, new: Any, cfg: Config, base_path: tuple, *, prefix: str =
              categorise: bool = False) -> list[Change]:
     if old == new:
         return []
-    before: dict[str, Any] = {}
-    after: dict[str, Any] = {}
-    if old is not None:
-        _flatten(old, prefix, before)
-    if new is not None:
-        _flatten(new, prefix, after)
-    paths = list(after) + [p for p in before if p not in after]
+    pairs: list[tuple[str, Any, Any]] = []
+    _pairs(old, new, prefix, pairs)
     out = []
-    for path in paths:
-        was, now = before.get(path, ABSENT), after.get(path, ABSENT)
-        if was == now:
-            continue
+    for path, was, now in pairs:
         rel = path[len(prefix) + 1:] if prefix and path.startswith(prefix + ".") else \
             ("" if path == prefix else path)
         category = CATEGORIES.get(_head(rel), "step") if categorise else prefix or "step"
         out.append(Change(path, was, now, _line(cfg, base_path, rel), category))
     return out
+
+
+def _pairs(old: Any, new: Any, path: str, out: list[tuple[str, Any, Any]]) -> None:
+    """The leaves that differ, as (path, before, after). Lists of maps (canary steps, gates)
+    are aligned by content with difflib, so inserting one item reads as one item added, not
+    every later item changed; paths index HEAD's list (BASE's for removed items)."""
+    if isinstance(old, dict) and isinstance(new, dict) and (old or new):
+        for k in list(new) + [k for k in old if k not in new]:
+            _pairs(old.get(k, ABSENT), new.get(k, ABSENT), f"{path}.{k}" if path else str(k),
+                   out)
+        return
+    if _nested_list(old) and _nested_list(new):
+        matcher = difflib.SequenceMatcher(a=[_fingerprint(v) for v in old],
+                                          b=[_fingerprint(v) for v in new], autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag == "equal":
+                continue
+            if tag == "replace" and i2 - i1 == j2 - j1:  # edited in place
+                for a, b in zip(range(i1, i2), range(j1, j2)):
+                    _pairs(old[a], new[b], f"{path}[{b}]", out)
+                continue
+            for a in range(i1, i2):
+                _pairs(old[a], ABSENT, f"{path}[{a}]", out)
+            for b in range(j1, j2):
+                _pairs(ABSENT, new[b], f"{path}[{b}]", out)
+        return
+    if old is ABSENT or new is ABSENT:
+        side: dict[str, Any] = {}
+        _flatten(new if old is ABSENT else old, path, side)
+        for leaf, value in side.items():
+            out.append((leaf, ABSENT, value) if old is ABSENT else (leaf, value, ABSENT))
+        return
+    if isinstance(old, dict) or isinstance(new, dict) or _nested_list(old) or _nested_list(new):
+        before: dict[str, Any] = {}
+        after: dict[str, Any] = {}
+        _flatten(old, path, before)
+        _flatten(new, path, after)
+        for leaf in list(after) + [p for p in before if p not in after]:
+            was, now = before.get(leaf, ABSENT), after.get(leaf, ABSENT)
+            if was != now:
+                out.append((leaf, was, now))
+        return
+    if old != new:
+        out.append((path, old, new))
+
+
+def _nested_list(value: Any) -> bool:
+    return isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value)
+
+
+def _fingerprint(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
 
 
 def _head(rel: str) -> str:
