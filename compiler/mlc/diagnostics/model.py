@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 Severity = Literal["error", "warning"]
+
+# Characters that print as nothing, or reorder what follows (zero-width, bidi controls, BOM):
+# a message shows them escaped, so `unknown key 'retries\u200b'` says why the key is unknown.
+_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+                        "\u2066-\u206f\ufeff\ufff9-\ufffb]")
+
+
+def visible(text: str) -> str:
+    """`text` with invisible and direction-changing characters written as `\\uXXXX`."""
+    return _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +27,9 @@ class Note:
     file: str | None = None
     line: int | None = None
     col: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "message", visible(self.message))
 
     def to_dict(self) -> dict:
         return {"message": self.message, "file": self.file, "line": self.line, "col": self.col}
@@ -35,6 +49,11 @@ class Diagnostic:
     profile: str | None = None
     target: str | None = None
     path: tuple = field(default=(), compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "message", visible(self.message))
+        if self.hint is not None:
+            object.__setattr__(self, "hint", visible(self.hint))
 
     @property
     def severity(self) -> Severity:

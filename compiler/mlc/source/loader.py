@@ -127,7 +127,7 @@ def load_bytes(data: bytes, file: str, limits: Limits = Limits()) -> Loaded:
                      "remove it (YAML allows tab, LF, CR and printable characters)")
     builder = _Builder(file, text, limits)
     try:
-        root = builder.build()
+        root = builder.build(*_yaml12_breaks(text))
     except _Stop as stop:
         return Loaded(None, [stop.diag])
     except yaml.YAMLError as exc:
@@ -144,6 +144,24 @@ def _size(n: int) -> str:
 
 def _fail(file: str, line: int, col: int, message: str, hint: str | None) -> Loaded:
     return Loaded(None, [Diagnostic("E100", message, file, line, col, hint=hint)])
+
+
+# YAML 1.2 breaks lines at LF and CR only; libyaml (YAML 1.1) also at NEL, LS and PS, which
+# would shift every later line number and end a comment mid-line. They are handed to libyaml
+# as noncharacters of the same length (one code point each, so columns stay right) and put back
+# in the scalars it returns. A file that holds one of those noncharacters itself is parsed as
+# it is (it then reads NEL, LS and PS as libyaml does).
+_YAML11_BREAKS = {0x85: 0xFDD0, 0x2028: 0xFDD1, 0x2029: 0xFDD2}
+_PUT_BACK = {v: k for k, v in _YAML11_BREAKS.items()}
+
+
+def _yaml12_breaks(text: str) -> tuple[str, dict | None]:
+    """(text for libyaml, the table that restores scalars, or None when nothing changed)."""
+    if not any(chr(c) in text for c in _YAML11_BREAKS):
+        return text, None
+    if any(chr(c) in text for c in _PUT_BACK):
+        return text, None
+    return text.translate(_YAML11_BREAKS), _PUT_BACK
 
 
 def _line_col(before: str) -> tuple[int, int]:
@@ -251,13 +269,15 @@ class _Builder:
         self.yaml11: list[tuple[tuple, Span, str]] = []
         self.root: Any = None
         self.documents = 0
+        self.restore: dict | None = None
 
     def stop(self, mark: Any, message: str, hint: str | None = None) -> _Stop:
         return _Stop(Diagnostic("E100", message, self.file, mark.line + 1, mark.column + 1,
                                 hint=hint))
 
-    def build(self) -> Any:
-        parser = _Parser(self.text)
+    def build(self, yaml_text: str | None = None, restore: dict | None = None) -> Any:
+        self.restore = restore
+        parser = _Parser(self.text if yaml_text is None else yaml_text)
         get = parser.get_event
         limit = self.limits.max_nodes
         while True:
@@ -331,7 +351,7 @@ class _Builder:
         return Span(m.line + 1, m.column + 1, m.index, ev.end_mark.index, style)
 
     def scalar(self, ev: ScalarEvent) -> None:
-        raw = ev.value
+        raw = ev.value if self.restore is None else ev.value.translate(self.restore)
         style = ev.style or ""
         self.check_tag(ev, CORE_SCALAR_TAGS, "scalar")
         if ev.tag is not None:

@@ -125,3 +125,39 @@ def test_w106_candidates_are_values_not_keys() -> None:
     assert [(p, raw) for p, _, raw in src.yaml11_booleans] == [(("on",), "yes"),
                                                                 (("list", 0), "NO"),
                                                                 (("list", 2), "n")]
+
+
+# --- YAML 1.2 line breaks and invisible characters ----------------------------------------------
+
+MINIMAL_HEAD = "apiVersion: mlc/v1\nproject: {name: p, version: 1.0.0, description: \"%s\"}\n"
+STEPS = "steps:\n  s: {image: \"a:1\", command: echo, retries: nope}\n"
+
+
+def test_nel_in_a_string_is_content_and_keeps_line_numbers(tmp_path) -> None:
+    from mlc.api import validate
+
+    path = tmp_path / "mlc.yaml"
+    path.write_text(MINIMAL_HEAD % "a\u0085b\u2029c" + STEPS, encoding="utf-8")
+    result = validate(str(path))
+    assert [d.check_tuple() for d in result.errors] == [("E103", 4, 45)]  # as without NEL
+    loaded = load_bytes(path.read_bytes(), str(path))
+    assert loaded.source.root["project"]["description"] == "a\u0085b\u2029c"
+
+
+def test_line_separator_in_a_comment_is_not_a_line_break(tmp_path) -> None:
+    from mlc.api import validate
+
+    path = tmp_path / "mlc.yaml"
+    path.write_text("# a comment \u2028 with a separator: not: yaml\n" + MINIMAL_HEAD % "d"
+                    + STEPS.replace("retries: nope", "retries: 1"), encoding="utf-8")
+    assert validate(str(path)).diagnostics == []
+
+
+def test_invisible_characters_are_shown_escaped(tmp_path) -> None:
+    from mlc.api import validate
+
+    path = tmp_path / "mlc.yaml"
+    path.write_text(MINIMAL_HEAD % "d" + STEPS.replace("retries: nope", "retries\u200b: 1")
+                    .replace("command: echo", "command: \"echo \u202e\""), encoding="utf-8")
+    messages = [d.message for d in validate(str(path)).errors]
+    assert messages == ["unknown key 'retries\\u200b' in steps.s"]
