@@ -105,8 +105,10 @@ _CODES = [
          "Quote the value: `\"NO\"`.",
          "parse"),
     Code("E200", "foreign-template-syntax",
-         "Template syntax of another tool: `${item}` (DVC), `{{inputs.parameters.x}}` (Argo), "
-         "`{{ var }}` (Jinja).",
+         "Template syntax of another tool that names something of mlc's: `${item}` (DVC), "
+         "`{{inputs.parameters.x}}`, `{{workflow.name}}`, `{{item}}` (Argo), `{{ var }}` (Jinja) "
+         "where `var` is a param, foreach dimension or hyperparameter. Any other `{{` (a Go "
+         "template such as `{{.Id}}`) is literal text and reaches the process unchanged.",
          "Only `${{ context.path }}` is resolved by mlc; any other syntax would reach the target "
          "verbatim and be expanded there, or not at all.",
          "command: python train.py --country ${item.country}",

@@ -7,7 +7,7 @@ to and, for collections, whether the consumer zips or fans in. The graph is buil
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..diagnostics import Diagnostic
@@ -137,6 +137,7 @@ class _Resolver:
         self.templates: dict[tuple, Template] = {}
         self.step_outputs = {name: outputs_of(step) for name, step in self.doc.steps.items()}
         self.step_keys = {name: cfg.span(("steps", name), key=True) for name in self.doc.steps}
+        self._jinja: dict[str, str] | None = None
 
     # -- positions --
     def ref_pos(self, value: str, span: Span | None, ref_text: str, start: int,
@@ -146,6 +147,20 @@ class _Resolver:
         occurrence = value[:start].count(ref_text)
         line, col = find_in_scalar(self.cfg.source.text, span, ref_text, occurrence)
         return line, col + inner
+
+    def jinja_names(self) -> dict[str, str]:
+        """Names a `{{ name }}` may mean: params, foreach dimensions, hyperparameters."""
+        if self._jinja is None:
+            names: dict[str, str] = {}
+            for step in self.doc.steps.values():
+                sweep = getattr(step, "sweep", None)
+                for hp in (sweep.search_space if sweep is not None else {}):
+                    names[hp] = "search_space"
+                for dim in getattr(step, "foreach", None) or {}:
+                    names[dim] = "foreach"
+            names.update({p: "params" for p in self.doc.params or {}})
+            self._jinja = names
+        return self._jinja
 
     def error(self, code: str, message: str, pos: tuple[int, int], path: tuple,
               hint: str | None = None) -> None:
@@ -166,6 +181,12 @@ class _Resolver:
     def string(self, path: tuple, value: str, span: Span | None) -> None:
         template, errors = parse_template(value)
         for err in errors:
+            if err.jinja_name is not None:
+                context = self.jinja_names().get(err.jinja_name)
+                if context is None:
+                    continue  # not a name of this file: literal text (SPEC 5.1)
+                err = replace(err, message=err.message.replace(
+                    f"params.{err.jinja_name}", f"{context}.{err.jinja_name}"))
             token = value[err.start:err.start + 3]
             pos = self.ref_pos(value, span, token, err.start)
             self.error(err.code, err.message, pos, path, err.hint)

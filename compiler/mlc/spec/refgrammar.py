@@ -46,6 +46,10 @@ class RefError:
     start: int
     message: str
     hint: str | None = None
+    # A Jinja-style `{{ name }}`: E200 only when `name` is a param, foreach dimension or
+    # hyperparameter of the file (SPEC 5.1); any other `{{` is literal text. The grammar does
+    # not know the file, so the reference checker decides.
+    jinja_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +114,9 @@ def parse_template(text: str) -> tuple[Template, list[RefError]]:
             continue
         if text.startswith("{{", at):
             m = _MUSTACHE.match(text, at)
-            if m:
-                errors.append(_mustache(m))
+            found = _mustache(m) if m else None
+            if found is not None:
+                errors.append(found)
                 buf.append(text[i:m.end()])
                 i = m.end()
                 continue
@@ -180,9 +185,14 @@ def _dvc(m: re.Match) -> RefError:
     return RefError("E200", m.start(), f"'{m.group(0)}' is DVC syntax; write ${{{{ {path} }}}}")
 
 
-def _mustache(m: re.Match) -> RefError:
+_JINJA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def _mustache(m: re.Match) -> RefError | None:
+    """E200 for `{{...}}` spellings of Argo that name something mlc has, a candidate for a
+    Jinja `{{ name }}`, None for any other `{{` (a Go template: literal text)."""
     inner = m.group(1).strip()
-    argo = re.match(r"(inputs\.parameters|inputs\.artifacts|workflow|item|tasks|steps|pod)\b",
+    argo = re.match(r"(inputs\.parameters|inputs\.artifacts|workflow|item|tasks|steps)\b",
                     inner)
     if argo:
         tail = inner.split(".")[-1]
@@ -196,6 +206,8 @@ def _mustache(m: re.Match) -> RefError:
             path = "steps.<step>.outputs.<output>"
         return RefError("E200", m.start(),
                         f"'{m.group(0)}' is Argo template syntax; write ${{{{ {path} }}}}")
-    name = re.sub(r"[^a-z0-9_]", "_", inner.lower()).strip("_") or "name"
+    if not _JINJA_NAME.match(inner):
+        return None
     return RefError("E200", m.start(), f"'{m.group(0)}' is Jinja syntax; write "
-                    f"${{{{ params.{name} }}}}", "mlc resolves only ${{ context.path }}")
+                    f"${{{{ params.{inner} }}}}", "mlc resolves only ${{ context.path }}",
+                    jinja_name=inner)

@@ -9,14 +9,13 @@ same code `mlc run` uses to render them.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ...plan import DeployPlan, Mode
 from ...plan.keys import decision_key, index_key, passed_key, prefix_key
 from .dag import task
 from .steps import env_value, script_template
-from .syntax import RUN, SCRIPT_OUT, escaped_tag, gen, k8s, key_text, tag
+from .syntax import RUN, SCRIPT_OUT, escaped_tag, gen, json_text, k8s, key_text, tag
 
 KSERVE = "serving.kserve.io/v1beta1"
 EVENT_OF = {"apply": "deploy_failed", "weight": "deploy_failed", "graph": "deploy_failed",
@@ -79,7 +78,7 @@ class DeployDAG:
         prefix = ctx.store.uri(key_text(prefix_key(d.model.producer, d.model.output)))
         prefix = prefix.replace(RUN, escaped_tag("run-id"))
         spec = d.rollout_spec(ctx.namespace, ctx.labels, ctx.annotations)
-        spec_json = json.dumps(spec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        spec_json = json_text(spec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         spec_json = spec_json[:-1] + ',"storage_prefix":"' + prefix + '"}'
         env = [env_value("MLC_DEPLOY", spec_json)]
         arts_in = []
@@ -112,7 +111,7 @@ class DeployDAG:
         d, ctx = self.d, self.ctx
         spec = dict(d.analysis)
         spec["address"] = spec.get("address") or ctx.prometheus or ""
-        env = [env_value("MLC_ANALYSIS", json.dumps(spec, sort_keys=True,
+        env = [env_value("MLC_ANALYSIS", json_text(spec, sort_keys=True,
                                                     separators=(",", ":"))),
                env_value("MLC_DURATION_S", tag("seconds")),
                env_value("MLC_FAILURES", tag("failures")),

@@ -33,6 +33,7 @@ from .syntax import (
     gen,
     k8s,
     key_text,
+    json_text,
     render_text,
     slot_param,
     tag,
@@ -215,12 +216,12 @@ def items_template(ctx: Any, group: list[StepPlan]) -> tuple[dict, set[str]]:
             needed.add(param)
             env.append(env_value(d.env, tag(param)))
     dims = [d.payload() for d in owner.dims]
-    env.append(env_value("MLC_DIMS", json.dumps(dims, separators=(",", ":"), ensure_ascii=False)))
+    env.append(env_value("MLC_DIMS", json_text(dims, separators=(",", ":"), ensure_ascii=False)))
     sweeps = {k8s(s.name): ({"grid": [[hp, list(v)] for hp, v in s.grid]} if s.grid is not None
                             else {"trials": list(s.trials)})
               for s in group if s.sweep}
     if sweeps:
-        env.append(env_value("MLC_SWEEPS", json.dumps(sweeps, separators=(",", ":"),
+        env.append(env_value("MLC_SWEEPS", json_text(sweeps, separators=(",", ":"),
                                                       ensure_ascii=False)))
     artifacts, dirs = [], []
     for step in group:
@@ -336,7 +337,7 @@ def gate_template(ctx: Any, step: StepPlan) -> tuple[dict, set[str]]:
     gates_json = "[" + ",".join("{" + ",".join(
         json.dumps(k) + ":" + (v[1:] if isinstance(v, str) and v.startswith("@{{") else
                                json.dumps(v)) for k, v in g.items()) + "}" for g in gates) + "]"
-    spec_json = json.dumps(spec, separators=(",", ":"))[:-1] + ',"gates":' + gates_json + "}"
+    spec_json = json_text(spec, separators=(",", ":"))[:-1] + ',"gates":' + gates_json + "}"
     item = step.foreach
     if item:
         needed.add("item-key")

@@ -8,6 +8,7 @@ escapes it), so Argo only ever sees tags that mlc wrote.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ...plan import PathKind, PathSlot, Slot, SlotKind, Text
@@ -90,6 +91,24 @@ def run_field(name: str, as_json: bool = False) -> str:
     return "{{=" + (f"toJson({expr})" if as_json else expr) + "}}"
 
 
+# Argo reads every `{{` of a template as the start of a tag, and fails on one it cannot
+# resolve (`{{.Id}}` of a Go template) or substitutes one it can. Literal text reaches the
+# process unchanged when each `{{` is written as an expression tag whose value is `{{`:
+# Argo evaluates it once and never reads its result again (pkg/template: one pass).
+LITERAL_BRACES = "{{='{{'}}"
+
+
+def literal(text: str) -> str:
+    """Text that Argo passes through unchanged (SPEC 5.1: any other `{{` is literal)."""
+    return text.replace("{{", LITERAL_BRACES) if "{{" in text else text
+
+
+def json_text(value: Any, **options: Any) -> str:
+    """JSON for an env value or a raw artifact: a `{{` inside a string is written `{\\u007b`
+    (the same JSON), so Argo sees no tag."""
+    return json.dumps(value, **options).replace("{{", "{\\u007b")
+
+
 def render_text(text: Text) -> str:
     """Text for an env value, an exec argument or shell text: literal, tags and paths."""
     out = []
@@ -106,7 +125,7 @@ def render_text(text: Text) -> str:
         elif isinstance(piece, PathSlot):
             out.append(path_of(piece))
         else:
-            out.append(piece)
+            out.append(literal(piece))
     return "".join(out)
 
 

@@ -17,7 +17,7 @@ from ..kube import container_resources, node_selector
 from .dag import StepDAG, task
 from .deploy import DeployDAG, shared_templates
 from .steps import cache_key_template, env_value, script_template
-from .syntax import Store, gen, k8s, output_param
+from .syntax import Store, gen, json_text, k8s, output_param
 
 CONCURRENCY = {"allow": "Allow", "forbid": "Forbid", "replace": "Replace"}
 
@@ -142,7 +142,7 @@ class Builder:
         env = [env_value("MLC_RUN_NAME", "{{workflow.name}}"),
                env_value("MLC_CREATED", "{{workflow.creationTimestamp}}"),
                env_value("MLC_TIMEZONE", schedule.timezone if schedule else "UTC"),
-               env_value("MLC_PARAMS", json.dumps(spec, sort_keys=True, separators=(",", ":"),
+               env_value("MLC_PARAMS", json_text(spec, sort_keys=True, separators=(",", ":"),
                                                   ensure_ascii=False))]
         env += [env_value("MLC_ARG_" + p.upper(), "{{workflow.parameters.%s}}" % p)
                 for p in self.plan.params]
