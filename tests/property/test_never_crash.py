@@ -138,3 +138,29 @@ def test_diff_against_a_mutation_never_raises(tmp_path, tree) -> None:
         return
     for render in RENDERERS.values():
         assert render(result).endswith("\n")
+
+
+@SETTINGS
+@given(tree=tree_mutation())
+def test_graph_and_compile_of_a_mutation_never_raise(tmp_path, tree) -> None:
+    """Whatever validates renders as a graph and compiles for every target that compiles:
+    diagnostics or files, never an exception."""
+    from mlc.api import compile as compile_spec
+    from mlc.graph.render import to_dot, to_mermaid
+    from mlc.spec.registry import REGISTRY as TARGETS
+
+    path = tmp_path / "mlc.yaml"
+    path.write_text(json.dumps(tree), encoding="utf-8")
+    result = validate(str(path), phase7="none")
+    if not result.ok:
+        return
+    for graph in result.graphs.values():
+        assert to_mermaid(graph).endswith("\n") and to_dot(graph, "t").endswith("\n")
+    for target, info in TARGETS.items():
+        if info.lowering is None:
+            continue
+        for profile in [None] + list(result.profiles):
+            done = compile_spec(str(path), target=target, profile=profile,
+                                out=str(tmp_path / "out"), mode="check")
+            assert done.ok or any(d.is_error for d in done.diagnostics)
+            assert all(d.code in REGISTRY for d in done.diagnostics)
