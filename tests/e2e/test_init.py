@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from mlc.scaffold import available, project_name
+from mlc import __version__
 from tests.conftest import EXAMPLES, ROOT, run_cli
 
 # The templates' step code runs `python`: the interpreter of these tests, with its packages.
@@ -60,6 +61,14 @@ def test_new_project_validates_compiles_and_runs(tmp_path, template: str) -> Non
     hooks = yaml.safe_load((project / ".pre-commit-config.yaml").read_text())
     ids = [h["id"] for h in hooks["repos"][0]["hooks"]]
     assert ids[0] == "mlc-validate" and ids.count("mlc-compile-check") == len(checks)
+    # Nothing generated needs mlc's repository: the released package, a local schema.
+    assert hooks["repos"][0]["repo"] == "local"
+    assert all(h["additional_dependencies"] == [f"mlc=={__version__}"]
+               for h in hooks["repos"][0]["hooks"])
+    assert f'pip install "mlc=={__version__}"' in runs
+    text = (project / "mlc.yaml").read_text()
+    assert text.startswith("# yaml-language-server: $schema=./mlc.schema.json\n")
+    assert (project / "mlc.schema.json").read_text() == run_cli("schema").stdout
 
     run_args = yaml.safe_load((ROOT / "templates" / template / "template.yaml").read_text())
     command = run_args.get("run", "mlc run").split()[2:]

@@ -7,11 +7,11 @@ from collections.abc import Iterable
 from urllib.parse import quote
 
 from .. import __version__
+from ..meta import project_urls
 from .codes import REGISTRY
 from .model import Diagnostic
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-INFO_URI = "https://github.com/mlc-dev/mlc/blob/main/docs/diagnostics.md"
 
 
 def escape_data(text: str) -> str:
@@ -44,17 +44,19 @@ def render_github(diags: Iterable[Diagnostic]) -> str:
     return "".join(out)
 
 
-def _rule(code: str) -> dict:
+def _rule(code: str, docs: str | None) -> dict:
     entry = REGISTRY[code]
-    return {
+    rule = {
         "id": code,
         "name": entry.name,
         "shortDescription": {"text": entry.summary.split(". ")[0].rstrip(".") + "."},
         "fullDescription": {"text": entry.summary},
         "help": {"text": entry.explain(), "markdown": entry.explain()},
-        "helpUri": f"{INFO_URI}#{code.lower()}",
         "defaultConfiguration": {"level": entry.severity},
     }
+    if docs:
+        rule["helpUri"] = f"{docs}#{code.lower()}"
+    return rule
 
 
 def render_sarif(diags: Iterable[Diagnostic]) -> str:
@@ -79,12 +81,16 @@ def render_sarif(diags: Iterable[Diagnostic]) -> str:
         if props:
             result["properties"] = props
         results.append(result)
+    docs = project_urls().get("Diagnostics")  # [project.urls] of pyproject.toml
+    driver: dict = {"name": "mlc", "version": __version__}
+    if docs:
+        driver["informationUri"] = docs
+    driver["rules"] = [_rule(c, docs) for c in codes]
     log = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
         "runs": [{
-            "tool": {"driver": {"name": "mlc", "version": __version__, "informationUri": INFO_URI,
-                                "rules": [_rule(c) for c in codes]}},
+            "tool": {"driver": driver},
             "columnKind": "unicodeCodePoints",
             "results": results,
         }],

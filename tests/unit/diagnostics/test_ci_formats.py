@@ -142,3 +142,36 @@ def test_valid_file_gives_an_empty_sarif_run() -> None:
     log = json.loads(done.stdout)
     jsonschema.Draft4Validator(SARIF_SCHEMA).validate(log)
     assert log["runs"][0]["results"] == []
+
+
+def test_sarif_names_the_home_from_the_package_metadata() -> None:
+    from mlc.diagnostics import Diagnostic
+    from mlc.meta import project_urls
+
+    log = json.loads(render_sarif([Diagnostic("E101", "unknown key", "mlc.yaml", 1, 1)]))
+    driver = log["runs"][0]["tool"]["driver"]
+    assert driver["informationUri"] == project_urls()["Diagnostics"]
+    assert driver["rules"][0]["helpUri"] == project_urls()["Diagnostics"] + "#e100"
+
+
+def test_the_home_is_written_in_one_place() -> None:
+    """[project.urls] of pyproject.toml: nothing else in the repository names the home, so
+    nothing mlc generates depends on it."""
+    import subprocess
+
+    from mlc.meta import project_urls
+
+    home = project_urls()["Repository"].split("://", 1)[1]
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True)
+    if tracked.returncode != 0:
+        pytest.skip("needs a git checkout")
+    found = []
+    for rel in tracked.stdout.splitlines():
+        path = ROOT / rel
+        if path.is_file() and path.stat().st_size < 2_000_000:
+            try:
+                if home in path.read_text(encoding="utf-8"):
+                    found.append(rel)
+            except UnicodeDecodeError:
+                continue
+    assert found == ["pyproject.toml"]
