@@ -19,6 +19,8 @@ WHEELS = ROOT / ".cache" / "wheels"
 PLAIN = ROOT / "tests" / "golden" / "argo" / "plain" / "mlc.yaml"
 
 pytestmark = [
+    # one worker runs both, so they share the pre-commit environment the first one builds
+    pytest.mark.xdist_group("pre-commit"),
     pytest.mark.skipif(shutil.which("git") is None, reason="needs git"),
     pytest.mark.skipif(not (WHEELS / ".stamp").exists(),
                        reason="needs the wheelhouse of `make test` (offline installs)"),
