@@ -20,9 +20,7 @@ from .steps import resources_of
 class DeployBuilder(Resolver):
     def __init__(self, cfg: Config, graph: PipelineGraph, name: str, step: DeployStep,
                  uses: list[RefUse], target: str) -> None:
-        super().__init__(cfg, name, step, uses)
-        self.graph = graph
-        self.uses = uses
+        super().__init__(cfg, graph, name, step, uses)
         self.target = target
 
     def build(self) -> DeployPlan:

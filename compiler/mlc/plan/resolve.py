@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..spec.catalog import is_database_file, table_kind
+from ..graph import PipelineGraph
 from ..spec.config import Config
 from ..spec.models import ARTIFACT_TYPES, CONNECTION_FIELDS, Local
 from ..spec.references import RefUse
@@ -17,11 +18,14 @@ from .values import canonical
 class Resolver:
     """Turns reference templates into Text (slots, paths, literal text) for one step."""
 
-    def __init__(self, cfg: Config, name: str, step: Any, uses: list[RefUse]) -> None:
+    def __init__(self, cfg: Config, graph: PipelineGraph, name: str, step: Any,
+                 uses: list[RefUse]) -> None:
         self.cfg = cfg
         self.doc = cfg.doc
+        self.graph = graph
         self.name = name
         self.step = step
+        self.uses = uses
         self.by_ref = {(u.path, u.ref.start): u for u in uses}
         self.input_kinds: dict[str, str] = {}
 

@@ -49,9 +49,7 @@ JSON_KIND = {SlotKind.PARAM: SlotKind.PARAM_JSON, SlotKind.RUN: SlotKind.RUN_JSO
 class StepBuilder(Resolver):
     def __init__(self, cfg: Config, graph: PipelineGraph, name: str, step: Any,
                  uses: list[RefUse], consumed_by_deploy: bool) -> None:
-        super().__init__(cfg, name, step, uses)
-        self.graph = graph
-        self.uses = uses
+        super().__init__(cfg, graph, name, step, uses)
         self.consumed = consumed_by_deploy
         self.artifacts: list[ArtifactInput] = []
         self.handles: dict[str, Any] = {}
