@@ -560,3 +560,25 @@ def test_failure_excerpt_has_no_empty_lines(tmp_path) -> None:
     assert done.returncode == 1
     excerpt = [line for line in done.stderr.splitlines() if line.startswith("    |")]
     assert excerpt == ["    | one", "    | two"], done.stderr
+
+
+def test_a_consumer_cannot_change_a_cache_entry(tmp_path) -> None:
+    """Issue 13: `a` is restored from the cache on every rerun; `b` appends into the input it
+    reads. The entry must stay as `a` wrote it, so `b` sees one TAMPERED each time."""
+    spec = f"""steps:
+  a:
+    {IMG}
+    command: printf 'original|' > ${{{{ outputs.o }}}}
+    outputs: {{o: {{type: file}}}}
+  b:
+    {IMG}
+    command: printf 'TAMPERED|' >> ${{{{ inputs.o }}}}; cat ${{{{ inputs.o }}}}
+    inputs: {{o: "${{{{ steps.a.outputs.o }}}}"}}
+    cache: false
+"""
+    for n in range(3):
+        done, record = run(tmp_path, spec, run_id=f"r{n}")
+        assert done.returncode == 0, done.stderr
+        assert (steps(tmp_path, f"r{n}") / "b" / "stdout.log").read_text() == \
+            "original|TAMPERED|"
+        assert record["steps"]["a"]["status"] == ("succeeded" if n == 0 else "cached")

@@ -43,7 +43,7 @@ def test_an_entry_replaced_while_it_is_read_is_a_miss(tmp_path, monkeypatch) -> 
     cache = Cache(tmp_path / "cache", enabled=True)
     cache.store(KEY, outputs(tmp_path, "v1"), "train")
     newer = outputs(tmp_path, "v2")
-    copy, calls = cache_module._link_or_copy, []
+    copy, calls = cache_module._copy, []
 
     def copy_while_another_run_stores(src: str, dst: str) -> None:
         if not calls:
@@ -52,11 +52,11 @@ def test_an_entry_replaced_while_it_is_read_is_a_miss(tmp_path, monkeypatch) -> 
         calls.append(src)
         copy(src, dst)
 
-    monkeypatch.setattr(cache_module, "_link_or_copy", copy_while_another_run_stores)
+    monkeypatch.setattr(cache_module, "_copy", copy_while_another_run_stores)
     task = tmp_path / "task" / "outputs"
     assert not cache.fetch(KEY, None, task)
     assert calls and not task.exists()
-    monkeypatch.setattr(cache_module, "_link_or_copy", copy)
+    monkeypatch.setattr(cache_module, "_copy", copy)
     assert cache.fetch(KEY, None, task)  # the other run's entry, whole
     assert (task / "model" / "weights").read_text() == "v2"
 

@@ -48,9 +48,10 @@ class Cache:
         return self._entry(key) / "outputs"
 
     def fetch(self, key: str, max_age_s: int | None, outputs: Path) -> bool:
-        """Give a task its outputs from a fresh entry (hard links where possible: entries are
-        never written in place, so sharing is safe). False, with `outputs` absent, on a miss:
-        no entry, an expired one, or one another run replaced while it was being read."""
+        """Give a task its outputs from a fresh entry, as copies (a reflink where the file system
+        has one): a step that writes into an input it reads never reaches the entry (SPEC 6.7).
+        False, with `outputs` absent, on a miss: no entry, an expired one, or one another run
+        replaced while it was being read."""
         import shutil
 
         found = self.lookup(key, max_age_s)
@@ -60,7 +61,7 @@ class Cache:
         if outputs.exists():
             shutil.rmtree(outputs)
         try:
-            shutil.copytree(found, outputs, copy_function=_link_or_copy)
+            shutil.copytree(found, outputs, copy_function=_copy)
         except OSError:
             pass
         else:
@@ -96,10 +97,28 @@ class Cache:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _link_or_copy(src: str, dst: str) -> None:
-    try:
-        os.link(src, dst)
-    except OSError:
-        import shutil
+FICLONE = 0x40049409  # linux/fs.h: share the blocks, copy on write (btrfs, xfs, bcachefs)
 
-        shutil.copy2(src, dst)
+
+_reflinks: dict[int, bool] = {}  # device -> whether FICLONE worked there
+
+
+def _copy(src: str, dst: str) -> None:
+    """A copy that nothing written to `dst` can change `src` through: a reflink where the file
+    system has one (no data copied), else a kernel copy (shutil's sendfile path). Whether a
+    device reflinks is learnt once, so a file system without them pays no failed attempts."""
+    import shutil
+
+    device = os.stat(src).st_dev
+    if _reflinks.get(device, True):
+        try:
+            import fcntl
+
+            with open(src, "rb") as fin, open(dst, "wb") as fout:
+                fcntl.ioctl(fout.fileno(), FICLONE, fin.fileno())
+            shutil.copystat(src, dst)
+            _reflinks[device] = True
+            return
+        except (OSError, ImportError):
+            _reflinks[device] = False
+    shutil.copy2(src, dst)
