@@ -582,3 +582,39 @@ def test_a_consumer_cannot_change_a_cache_entry(tmp_path) -> None:
         assert (steps(tmp_path, f"r{n}") / "b" / "stdout.log").read_text() == \
             "original|TAMPERED|"
         assert record["steps"]["a"]["status"] == ("succeeded" if n == 0 else "cached")
+
+
+@pytest.mark.parametrize("param,says", [
+    ('xs=[1, "1"]', "duplicate item"), ("min_recall=NaN", "not a valid number"),
+    ("min_recall=1e400", "not a valid number"), ("xs=[1, NaN]", "not a valid list"),
+])
+def test_duplicate_items_and_non_finite_values_are_usage_errors(tmp_path, param, says) -> None:
+    """Issue 13: `1` and `"1"` would share the folder `x=1`; NaN is not JSON (SPEC 6.4)."""
+    spec = f"""params:
+  xs: {{type: list, default: [a], max_items: 10}}
+  min_recall: {{type: number, default: 0.5}}
+steps:
+  s:
+    {IMG}
+    command: "echo ${{{{ foreach.x }}}} ${{{{ params.min_recall }}}}"
+    foreach: {{x: "${{{{ params.xs }}}}"}}
+"""
+    done, record = run(tmp_path, spec, "--param", param)
+    assert done.returncode == 2 and says in done.stderr, done.stderr
+    assert not (tmp_path / ".mlc" / "runs" / "r").exists()
+
+
+def test_a_list_output_with_duplicate_items_fails_the_fan_out(tmp_path) -> None:
+    spec = f"""steps:
+  list:
+    {IMG}
+    command: echo '[1, "1"]' > ${{{{ outputs.xs }}}}
+    outputs: {{xs: {{type: list, max_items: 5}}}}
+  s:
+    {IMG}
+    command: echo ${{{{ foreach.x }}}}
+    foreach: {{x: "${{{{ steps.list.outputs.xs }}}}"}}
+"""
+    done, record = run(tmp_path, spec)
+    assert done.returncode == 1 and record["steps"]["s"]["status"] == "failed"
+    assert "duplicate item" in done.stderr

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..plan import Plan, params_payload
+from ..plan import DimSource, Plan, params_payload
+from ..runtime.items import item_problem
 from ..runtime.run_info import resolve, run_date
 from .cache import Cache
 from .executor import Executor
@@ -92,4 +93,11 @@ def typed_params(plan: Plan, given: dict[str, str], run: dict[str, str]) -> dict
         raise ValueError(f"unknown param '{unknown[0]}' (params: {', '.join(specs) or 'none'})")
     for name, text in given.items():
         parse_value(name, specs[name], text)
-    return resolve(specs, {n: given.get(n) for n in specs}, run)
+    values = resolve(specs, {n: given.get(n) for n in specs}, run)
+    for step in plan.steps.values():  # a list that feeds foreach holds items (SPEC 6.4)
+        for dim in step.dims:
+            if dim.source is DimSource.PARAM and dim.param in given:
+                problem = item_problem(values[dim.param])
+                if problem:
+                    raise ValueError(f"param {dim.param}: {problem}")
+    return values

@@ -11,6 +11,7 @@ under MLC_OUT.
 
 import itertools
 import json
+import math
 import os
 import sys
 
@@ -43,6 +44,24 @@ def item_key(dims, values):
     return "/".join(f"{d}={enc(v)}" for d, v in zip(dims, values))
 
 
+def item_problem(values):
+    """Why `values` cannot be foreach items (SPEC 6.4), or None: items are scalars, not empty,
+    finite, and unique by canonical text, so 1 and "1" are the same item (one folder)."""
+    seen = {}
+    for v in values:
+        if not isinstance(v, (str, int, float, bool)):
+            return f"items must be scalars, got {v!r}"
+        if v == "":
+            return "empty item"
+        if isinstance(v, float) and not math.isfinite(v):
+            return f"{v!r} is not a finite number"
+        text = canonical(v)
+        if text in seen:
+            return f"duplicate item {v!r} (the same as {seen[text]!r}: items are unique by text)"
+        seen[text] = v
+    return None
+
+
 def expand(dims):
     """[(key, {dim: value})] in product order (last dimension fastest)."""
     names = [d["name"] for d in dims]
@@ -54,16 +73,9 @@ def expand(dims):
             raise ValueError(f"foreach {d['name']}: the list is empty")
         if d.get("bound") is not None and len(values) > d["bound"]:
             raise ValueError(f"foreach {d['name']}: {len(values)} items exceed the bound {d['bound']}")
-        seen = set()
-        for v in values:
-            if not isinstance(v, (str, int, float, bool)):
-                raise ValueError(f"foreach {d['name']}: items must be scalars, got {v!r}")
-            if v == "":
-                raise ValueError(f"foreach {d['name']}: empty item")
-            marker = (type(v) is bool, v)
-            if marker in seen:
-                raise ValueError(f"foreach {d['name']}: duplicate item {v!r}")
-            seen.add(marker)
+        problem = item_problem(values)
+        if problem:
+            raise ValueError(f"foreach {d['name']}: {problem}")
         if d.get("only") is not None:
             outside = [v for v in values if v not in d["only"]]
             if outside:

@@ -8,6 +8,7 @@ p-<name> (canonical text) and pj-<name> (JSON) under MLC_OUT; exits 1 on a bad p
 
 import datetime
 import json
+import math
 import os
 import sys
 
@@ -41,6 +42,17 @@ def parse_time(text):
     return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+def _finite(value):
+    """NaN and infinities are never values (SPEC 6.4): they are not JSON."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list):
+        return all(_finite(v) for v in value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    return True
+
+
 def parse_value(name, spec, text):
     """A param value from its text (SPEC 12: typed per param, lists as JSON)."""
     kind = spec["type"]
@@ -63,6 +75,8 @@ def parse_value(name, spec, text):
             value = json.loads(text)
             if not isinstance(value, list):
                 raise ValueError
+        if not _finite(value):
+            raise ValueError
     except ValueError:
         raise ValueError(f"param {name}: {text!r} is not a valid {kind}") from None
     if spec.get("enum") is not None and value not in spec["enum"]:
