@@ -618,3 +618,35 @@ def test_a_list_output_with_duplicate_items_fails_the_fan_out(tmp_path) -> None:
     done, record = run(tmp_path, spec)
     assert done.returncode == 1 and record["steps"]["s"]["status"] == "failed"
     assert "duplicate item" in done.stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_sigterm_and_sighup_stop_the_run_as_ctrl_c_does(tmp_path, sig) -> None:
+    """Issue 13: a CI cancel or `docker stop` (SIGTERM), a closed terminal (SIGHUP): no task
+    is orphaned, run.json says interrupted, exit 128 + the signal's number (SPEC 12)."""
+    spec = f"""steps:
+  slow:
+    {IMG}
+    command: sleep 300 & echo $! > child.pid; echo started > started; wait
+  after:
+    {IMG}
+    command: echo never
+    needs: [slow]
+"""
+    write_project(tmp_path, {"mlc.yaml": HEAD + spec})
+    proc = subprocess.Popen([sys.executable, "-m", "mlc", "run", "--run-id", "r"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not (tmp_path / "started").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert (tmp_path / "started").exists()
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + sig, err
+    record = json.loads((tmp_path / ".mlc" / "runs" / "r" / "run.json").read_text())
+    assert record["status"] == "failed" and record["reason"] == "interrupted"
+    assert record["steps"]["after"]["status"] == "skipped"
+    child = int((tmp_path / "child.pid").read_text())
+    time.sleep(0.2)
+    assert not _alive(child)
+    assert "Traceback" not in err

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
+import signal
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,16 +22,49 @@ from .scheduler import Scheduler, run_record, save_record
 from .tasks import Context
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP (a CI cancel, `docker stop`, a closed terminal): the run stops as at
+    Ctrl-C (SPEC 12), and exits 128 + the signal's number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def stop_on_signals():
+    """While a run runs, SIGTERM and SIGHUP raise `Stopped` in the main thread, as SIGINT
+    raises KeyboardInterrupt; the previous handlers come back afterwards. Yields a list that
+    holds the number of the signal that stopped the run, if any."""
+    caught: list[int] = []
+
+    def stop(signum, frame):
+        if not caught:
+            caught.append(signum)
+        raise Stopped(signum)
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            previous[sig] = signal.signal(sig, stop)
+    try:
+        yield caught
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 @dataclass
 class RunOutcome:
     record: dict
     folder: Path
     summary: str
+    signum: int | None = None  # SIGTERM or SIGHUP that stopped it
 
     @property
     def exit_code(self) -> int:
         if self.record["reason"] == "interrupted":
-            return 130
+            return 128 + self.signum if self.signum else 130
         return 0 if self.record["status"] == "succeeded" else 1
 
 
@@ -65,7 +100,8 @@ def run_local(plan: Plan, project: Path, *, params: dict[str, Any], run: dict[st
     previous = os.getcwd()
     os.chdir(project)  # commands run here (SPEC 12); every path of the run is absolute
     try:
-        scheduler.run()
+        with stop_on_signals() as caught:
+            scheduler.run()
     finally:
         os.chdir(previous)
         report.close()
@@ -80,7 +116,7 @@ def run_local(plan: Plan, project: Path, *, params: dict[str, Any], run: dict[st
         log_file.close()
     text = summary(record, os.path.relpath(folders.root), gate_lines(folders, scheduler.states),
                    set(plan.deploys))
-    return RunOutcome(record, folders.root, text)
+    return RunOutcome(record, folders.root, text, caught[0] if caught else None)
 
 
 def typed_params(plan: Plan, given: dict[str, str], run: dict[str, str]) -> dict[str, Any]:
