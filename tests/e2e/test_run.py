@@ -650,3 +650,26 @@ def test_sigterm_and_sighup_stop_the_run_as_ctrl_c_does(tmp_path, sig) -> None:
     time.sleep(0.2)
     assert not _alive(child)
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("with_secret", [False, True], ids=["plain", "masked"])
+def test_background_processes_end_with_their_task(tmp_path, with_secret) -> None:
+    """Issue 13: a task that leaves `sleep 60 &` running neither delays the run (masked logs
+    read through pipes the sleep holds) nor outlives it."""
+    env = '    env: {TOKEN: "${{ secrets.api.token }}"}\n' if with_secret else ""
+    secrets = "secrets: {api: api-creds}\n" if with_secret else ""
+    spec = secrets + f"""steps:
+  bg:
+    {IMG}
+    command: sleep 60 & echo $! > child.pid; echo done
+{env}"""
+    (tmp_path / "secrets" / "api-creds").mkdir(parents=True)
+    (tmp_path / "secrets" / "api-creds" / "token").write_text("s3cr3t-value")
+    start = time.monotonic()
+    done, record = run(tmp_path, spec, "--secrets-dir", str(tmp_path / "secrets"))
+    took = time.monotonic() - start
+    assert done.returncode == 0, done.stderr
+    assert took < 30, f"the run waited {took:.1f}s for a background process"
+    child = int((tmp_path / "child.pid").read_text())
+    time.sleep(0.2)
+    assert not _alive(child)

@@ -117,6 +117,8 @@ class Executor:
         try:
             timed_out = _wait(started, None if timeout_s is None else start + timeout_s)
             code = started.returncode()
+            if _group_alive(started.pid):  # what the command left running (`sleep 15 &`)
+                _terminate(started.pid)
         finally:
             with self._lock:
                 self._groups.discard(started.pid)
@@ -239,6 +241,10 @@ def _wait(started: _Started, deadline: float | None) -> bool:
                 _terminate(started.pid)
                 continue
             for fd, _ in events:
+                if fd == started.exit_fd and started.streams:
+                    # the command ended; background processes it left may hold the pipes
+                    # open: they end with the task (SPEC 12), so the pipes close
+                    _terminate(started.pid)
                 if fd in started.streams:
                     data = os.read(fd, 65536)
                     started.streams[fd].feed(data)
