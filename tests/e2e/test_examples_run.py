@@ -74,3 +74,19 @@ def test_churn_base_needs_a_local_profile(tmp_path) -> None:
     done = run_cli("run", str(EXAMPLES / "churn" / "mlc.yaml"), "--run-id", "x", env=ENV)
     assert done.returncode == 1
     assert "error[E406]" in done.stderr and "help: mlc run --profile dev" in done.stderr
+
+
+def test_minimal_runs_from_the_environment_mlc_runs_in(tmp_path) -> None:
+    """Issue 13: `.venv/bin/mlc run` without the environment activated: `python` in the
+    commands is the environment's (it has pandas), not the system's (SPEC 12)."""
+    import sys
+
+    if sys.prefix == sys.base_prefix:
+        import pytest
+
+        pytest.skip("the tests do not run in a virtual environment")
+    project = copy("minimal", tmp_path)
+    done = run_cli("run", "--run-id", "plain", cwd=project, env={"PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr
+    log = (project / ".mlc" / "runs" / "plain" / "run.log").read_text()
+    assert f"steps run with `python` = {os.path.dirname(sys.executable)}/python" in log

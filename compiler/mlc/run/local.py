@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import datetime
 import os
+import shutil
 import signal
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +70,20 @@ class RunOutcome:
         return 0 if self.record["status"] == "succeeded" else 1
 
 
+def step_environment(environ: dict[str, str]) -> dict[str, str]:
+    """The environment steps start from (SPEC 12): the caller's, minus inherited `MLC_*`;
+    when mlc runs from a virtual environment that is not the activated one (`.venv/bin/mlc
+    run`), that environment's `bin` goes first on PATH, as `uv run` and `poetry run` do, so
+    `python` in a command has the project's packages."""
+    env = {k: v for k, v in environ.items() if not k.startswith("MLC_")}
+    if sys.prefix != sys.base_prefix:  # a virtual environment
+        here = os.path.dirname(sys.executable)
+        path = env.get("PATH", os.defpath).split(os.pathsep)
+        if not path or os.path.realpath(path[0]) != os.path.realpath(here):
+            env["PATH"] = os.pathsep.join([here] + [p for p in path if p])
+    return env
+
+
 def run_fields(run_id: str | None, timezone: str) -> dict[str, str]:
     """run.id (given or `YYYYMMDDTHHMMSSZ-<6 hex>`), run.date in `timezone`, run.started_at."""
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -90,11 +106,13 @@ def run_local(plan: Plan, project: Path, *, params: dict[str, Any], run: dict[st
             log_file.write(f"{stamp} {text}\n")
             log_file.flush()
 
-    base_env = {k: v for k, v in os.environ.items() if not k.startswith("MLC_")}
+    base_env = step_environment(dict(os.environ))
     ctx = Context(folders, Executor(), params, run, secrets_dir, base_env,
                   Cache(folders.cache, not no_cache), log)
     profile = f"profile {plan.profile}" if plan.profile else "no profile"
     log(f"run {run_id} of {plan.project} ({profile}), {parallel} in parallel")
+    python = shutil.which("python", path=base_env.get("PATH")) or "none on PATH"
+    log(f"steps run with `python` = {python} (mlc runs on {sys.executable})")
     report = reporter(stream)
     scheduler = Scheduler(plan, ctx, parallel, report)
     previous = os.getcwd()
