@@ -673,3 +673,23 @@ def test_background_processes_end_with_their_task(tmp_path, with_secret) -> None
     child = int((tmp_path / "child.pid").read_text())
     time.sleep(0.2)
     assert not _alive(child)
+
+
+def test_two_runs_with_the_same_run_id_at_once(tmp_path) -> None:
+    """Issue 13: one run gets the id, the other a usage error (exit 2), never a traceback."""
+    spec = f"""steps:
+  s:
+    {IMG}
+    command: sleep 1
+"""
+    write_project(tmp_path, {"mlc.yaml": HEAD + spec})
+    procs = [subprocess.Popen([sys.executable, "-m", "mlc", "run", "--run-id", "same"],
+                              cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(4)]
+    results = [(p.wait(timeout=120), p.stderr.read()) for p in procs]
+    codes = sorted(code for code, _ in results)
+    assert codes == [0, 2, 2, 2], results
+    for code, err in results:
+        assert "Traceback" not in err
+        if code == 2:
+            assert "run id 'same' was already used" in err

@@ -46,8 +46,9 @@ def run(path: str, *, profile: str | None = None, params: list[str] = (),  # noq
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     project = Path(os.path.abspath(path)).parent
+    used = UsageError(f"run id '{fields['id']}' was already used in {project / '.mlc/runs'}")
     if (project / ".mlc" / "runs" / fields["id"]).exists():
-        raise UsageError(f"run id '{fields['id']}' was already used in {project / '.mlc/runs'}")
+        raise used
     for folder in [project / ".mlc" / "runs"] + ([] if no_cache else [project / ".mlc" / "cache"]):
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -55,6 +56,13 @@ def run(path: str, *, profile: str | None = None, params: list[str] = (),  # noq
             raise UsageError(f"cannot create {folder}: a file is in the way") from None
         except OSError as exc:
             raise UsageError(f"cannot create {folder}: {exc.strerror or exc}") from None
+    try:  # claim the run folder: of two runs given the same --run-id at once, one gets it
+        (project / ".mlc" / "runs" / fields["id"]).mkdir()
+    except FileExistsError:
+        raise used from None
+    except OSError as exc:
+        raise UsageError(f"cannot create {project / '.mlc/runs' / fields['id']}: "
+                         f"{exc.strerror or exc}") from None
     secrets = Path(secrets_dir).expanduser() if secrets_dir else \
         Path("~/.config/mlc/secrets").expanduser()
     outcome = run_local(plan, project, params=values, run=fields,

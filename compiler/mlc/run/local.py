@@ -96,7 +96,7 @@ def run_local(plan: Plan, project: Path, *, params: dict[str, Any], run: dict[st
     """Run `plan` with typed `params` and `run` fields; the record and the summary text."""
     run_id = run["id"]
     folders = Folders(project, run_id)
-    folders.root.mkdir(parents=True, exist_ok=False)
+    folders.root.mkdir(parents=True, exist_ok=True)  # claimed by api.run
     log_lock = threading.Lock()
     log_file = open(folders.root / "run.log", "a", encoding="utf-8")
 
