@@ -122,3 +122,55 @@ def test_a_child_it_cannot_wait_for_is_ended(monkeypatch, tmp_path) -> None:
     assert done.status == "failed"
     assert "cannot wait for the command" in (tmp_path / "stderr.log").read_text()
     assert spawned and not _alive(spawned[0])
+
+
+# --- secret masking (issue 13: quadratic on long lines) --------------------------------------
+
+def _masked_output(tmp_path, secrets, chunks) -> bytes:
+    sink = os.open(tmp_path / "log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    masked = ex._Masked(sink, ex._mask_list(secrets))
+    for chunk in chunks:
+        masked.feed(chunk)
+    masked.feed(b"")
+    return (tmp_path / "log").read_bytes()
+
+
+def test_masking_is_the_same_however_the_stream_is_cut(tmp_path) -> None:
+    import random
+
+    rng = random.Random(7)
+    secrets = ["s3cr3t", "hunter2hunter2", "ab"]
+    for _ in range(200):
+        parts = [rng.choice(secrets + ["x", "\\r", "\\n", "é", "s3cr", "hunt"])
+                 for _ in range(rng.randint(0, 40))]
+        data = "".join(parts).encode("utf-8") + bytes([0xff])  # not UTF-8 at the end
+        expected = data
+        for s in sorted(secrets, key=len, reverse=True):
+            expected = expected.replace(s.encode(), b"***")
+        cuts = sorted(rng.sample(range(len(data) + 1), k=min(len(data) + 1, rng.randint(0, 6))))
+        chunks = [data[a:b] for a, b in zip([0] + cuts, cuts + [len(data)]) if data[a:b]]
+        assert _masked_output(tmp_path, secrets, chunks) == expected, (data, chunks)
+
+
+def test_masking_a_huge_line_is_linear(tmp_path) -> None:
+    """25 MB of tqdm-like output without a newline, in 64 KiB reads: it used to take seconds
+    (quadratic); now about as long as copying it. Not a timed assertion: the work is counted."""
+    line = (b"\\r 42%|####      | 420/1000 [00:01<00:02] token=s3cr3t " * 10000)
+    chunk = 65536
+    data = line * (25_000_000 // len(line))
+    copies = []
+    original = ex._Masked._write
+
+    def counting_write(self, piece: bytes) -> None:
+        copies.append(len(piece))
+        original(self, piece)
+
+    ex._Masked._write = counting_write
+    try:
+        out = _masked_output(tmp_path, ["s3cr3t"],
+                             [data[i:i + chunk] for i in range(0, len(data), chunk)])
+    finally:
+        ex._Masked._write = original
+    assert b"s3cr3t" not in out and out.count(b"token=***") == data.count(b"token=s3cr3t")
+    assert sum(copies) == len(data)  # every byte written once
+    assert max(copies) <= chunk + 16  # nothing accumulates: memory stays bounded

@@ -43,30 +43,47 @@ class _CannotStart(Exception):
 
 
 class _Masked:
-    """A pipe's bytes, split into lines, every secret replaced, appended to a log file."""
+    """A pipe's bytes, every secret replaced, appended to a log file as they come.
+
+    Linear in time and bounded in memory whatever the lines (tqdm writes one endless line of
+    `\r` updates): a chunk is written up to the last place no secret can span, which keeps at
+    most about two secrets' length back for the next chunk. Bytes are matched as bytes, so a
+    log that is not UTF-8 is kept as it was written."""
 
     def __init__(self, sink: int, secrets: list[str]) -> None:
         self.sink = sink
-        self.secrets = secrets
+        self.secrets = [s.encode("utf-8") for s in secrets]  # longest first
+        self.keep = max((len(s) for s in self.secrets), default=1) - 1
         self.pending = b""
 
     def feed(self, data: bytes) -> None:
-        if not data:  # end of file: the last, unterminated line
+        if not data:  # end of file: what is left
             if self.pending:
                 self._write(self.pending)
             os.close(self.sink)
             return
-        data = self.pending + data
-        cut = data.rfind(b"\n") + 1
+        data = self.pending + data  # pending is at most ~2 secrets long: a bounded copy
+        cut = self._safe_cut(data, len(data) - self.keep)
         self.pending = data[cut:]
         if cut:
             self._write(data[:cut])
 
+    def _safe_cut(self, data: bytes, cut: int) -> int:
+        """`cut`, moved back to the start of any secret that would straddle it."""
+        moved = True
+        while moved and cut > 0:
+            moved = False
+            for secret in self.secrets:
+                n = len(secret)
+                at = data.rfind(secret, max(0, cut - n + 1), cut + n - 1)
+                if at != -1 and at < cut < at + n:
+                    cut, moved = at, True
+        return max(cut, 0)
+
     def _write(self, chunk: bytes) -> None:
-        text = chunk.decode("utf-8", "replace")
         for secret in self.secrets:
-            text = text.replace(secret, "***")
-        os.write(self.sink, text.encode("utf-8"))
+            chunk = chunk.replace(secret, b"***")
+        os.write(self.sink, chunk)
 
 
 class _Started:
