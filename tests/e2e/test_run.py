@@ -4,6 +4,7 @@ failure, injection, secrets and interruption."""
 from __future__ import annotations
 
 import json
+import re
 import os
 import signal
 import subprocess
@@ -693,3 +694,28 @@ def test_two_runs_with_the_same_run_id_at_once(tmp_path) -> None:
         assert "Traceback" not in err
         if code == 2:
             assert "run id 'same' was already used" in err
+
+
+def test_progress_without_a_terminal_is_never_silent(tmp_path) -> None:
+    """Issue 13: in CI logs a long fan-out prints a progress line at least every interval
+    (10 s; 0.5 s here), with trial counts where there is a sweep."""
+    spec = f"""steps:
+  s:
+    {IMG}
+    command: "sleep 0.2; echo ${{{{ search_space.lr }}}} ${{{{ foreach.i }}}} > ${{{{ outputs.m }}}}; echo '{{\\"auc\\": 1}}' > ${{{{ outputs.m }}}}"
+    foreach: {{i: [{', '.join(str(i) for i in range(30))}]}}
+    outputs: {{m: {{type: metrics}}}}
+    sweep:
+      sampling_algorithm: grid
+      search_space: {{lr: {{type: choice, values: [0.1, 0.2]}}}}
+      objective: {{primary_metric: auc, goal: maximize}}
+    cache: false
+"""
+    write_project(tmp_path, {"mlc.yaml": HEAD + spec})
+    done = run_cli("run", "--run-id", "r", "--parallel", "2", cwd=tmp_path,
+                   env={"MLC_PROGRESS_EVERY": "0.5"})
+    assert done.returncode == 0, done.stderr
+    progress = [line for line in done.stderr.splitlines() if "item(s) done" in line]
+    assert len(progress) >= 3, done.stderr
+    assert re.search(r"s: \d+/30 item\(s\) done, \d+/60 trial\(s\) done \(0 cached, 0 failed\), "
+                     r"\d running", progress[0]), progress[0]

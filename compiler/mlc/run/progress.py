@@ -4,6 +4,7 @@ summary with the gate decisions at the end. Everything goes to stderr."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 import time
@@ -11,12 +12,24 @@ from typing import Any, TextIO
 
 
 class Plain:
-    """One line per event worth seeing, for logs and CI."""
+    """One line per event worth seeing, for logs and CI; while a step runs, a progress line at
+    least every 10 s (MLC_PROGRESS_EVERY seconds), so a long fan-out is never silent."""
+
+    periodic = True
 
     def __init__(self, stream: TextIO = sys.stderr) -> None:
         self.stream = stream
         self.lock = threading.Lock()
         self.start = time.monotonic()
+        self.active: dict[str, Any] = {}
+        self.every = float(os.environ.get("MLC_PROGRESS_EVERY", "10"))
+        self.stopped = threading.Event()
+        self.ticker: threading.Thread | None = None
+
+    def _tick(self) -> None:
+        while not self.stopped.wait(self.every):
+            for state in list(self.active.values()):
+                self.line(progress_text(state))
 
     def line(self, text: str) -> None:
         with self.lock:
@@ -28,6 +41,10 @@ class Plain:
         items = len({t.key for t in state.tasks})
         shape = f" ({items} item(s) x {tasks // items} trial(s))" if items and tasks > items else ""
         self.line(f"{state.name}: started, {tasks} task(s){shape}")
+        self.active[state.name] = state
+        if self.periodic and self.ticker is None:
+            self.ticker = threading.Thread(target=self._tick, name="mlc-progress", daemon=True)
+            self.ticker.start()
 
     def task_started(self, state: Any, task: Any) -> None:
         pass
@@ -40,11 +57,13 @@ class Plain:
             self.line(f"{task.label()}: {task.status}")
 
     def step_finished(self, state: Any) -> None:
+        self.active.pop(state.name, None)
         c = state.counts()
         self.line(f"{state.name}: {state.status} ({c['total']} item(s): {c['succeeded']} ran, "
                   f"{c['cached']} cached)")
 
     def step_failed(self, state: Any) -> None:
+        self.active.pop(state.name, None)
         self.line(f"{state.name}: FAILED: {state.message}")
 
     def deploy(self, state: Any, decision: dict) -> None:
@@ -53,11 +72,25 @@ class Plain:
                   f"(min_pass_rate {decision['min_pass_rate']}): {verdict}")
 
     def close(self) -> None:
-        pass
+        self.stopped.set()
+
+
+def progress_text(state: Any) -> str:
+    """`train: 3/250 item(s) done, 301/25000 trial(s) done (2 cached, 0 failed), 2 running`."""
+    c = state.counts()
+    done = c["succeeded"] + c["cached"] + c["failed"] + c["skipped"]
+    text = f"{state.name}: {done}/{c['total']} item(s) done"
+    if state.per_item > 1:
+        tally = state.tally
+        trials = tally["succeeded"] + tally["cached"] + tally["failed"]
+        text += f", {trials}/{len(state.tasks)} trial(s) done"
+    return text + f" ({c['cached']} cached, {c['failed']} failed), {state.running} running"
 
 
 class Live(Plain):
     """A table of steps (done, running, failed, cached, current item), redrawn in place."""
+
+    periodic = False  # the table is the progress
 
     def __init__(self, stream: TextIO = sys.stderr) -> None:
         super().__init__(stream)
