@@ -215,6 +215,26 @@ def test_metrics_contract_is_an_attempt_failure(tmp_path) -> None:
                                            "[{metric: acc, dataset: test, min: 0.8}]"))
     assert done.returncode == 1 and record["reason"] == "step_failed"
     assert "must be a finite number" in done.stderr
+    assert "gate: not evaluated (the step failed before its gates ran)" in done.stderr
+    assert "item(s) passed" not in done.stderr
+
+
+def test_a_failed_gate_says_which_item_and_by_how_much(tmp_path) -> None:
+    """Issue 13: the summary and run.log name the item, the gate and the values."""
+    metrics = '{"candidate": {"test": {"acc": 0.9}}, "baseline": {"test": {"acc": 0.93}}}'
+    spec = _evaluate(metrics, "[{metric: acc, dataset: test, min: 0.95}, "
+                              "{metric: acc, dataset: test, min_absolute_change: 0.0}]")
+    spec = spec.replace("  evaluate:\n    type: evaluate\n",
+                        "  evaluate:\n    type: evaluate\n    foreach: {c: [DE, FR]}\n")
+    spec = spec.replace('"models:/x@production"', '"models:/x-${{ foreach.c }}@production"')
+    done, record = run(tmp_path, spec)
+    assert done.returncode == 1 and record["reason"] == "gate", done.stderr
+    assert "gate: 0/2 item(s) passed" in done.stderr
+    want = ("c=DE: acc on test 0.9, needs >= 0.95; acc on test 0.9 against baseline 0.93, "
+            "needs min_absolute_change 0")
+    assert want in done.stderr
+    log = (tmp_path / ".mlc" / "runs" / "r" / "run.log").read_text()
+    assert "evaluate c=FR: gate failed: acc on test 0.9, needs >= 0.95" in log
 
 
 def test_flaky_step_succeeds_on_third_attempt(tmp_path) -> None:

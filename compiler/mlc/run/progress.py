@@ -75,6 +75,28 @@ class Plain:
         self.stopped.set()
 
 
+CONDITION_TEXT = {"min": ">=", "max": "<="}
+
+
+def gate_failure_text(decision: dict) -> str:
+    """The failed gates of a gates.json, with the values: `roc_auc on holdout 0.62, needs >=
+    0.7`; change conditions name the baseline and the change."""
+    parts = []
+    for gate in decision["gates"]:
+        if gate["status"] != "fail":
+            continue
+        for cond in gate["conditions"]:
+            if cond["status"] != "fail":
+                continue
+            what = f"{gate['metric']} on {gate['dataset']} {gate['candidate']:g}"
+            if cond["kind"] in CONDITION_TEXT:
+                parts.append(f"{what}, needs {CONDITION_TEXT[cond['kind']]} {cond['threshold']:g}")
+            else:
+                parts.append(f"{what} against baseline {gate['baseline']:g}, needs "
+                             f"{cond['kind']} {cond['threshold']:g}")
+    return "; ".join(parts) or "gates failed"
+
+
 def progress_text(state: Any) -> str:
     """`train: 3/250 item(s) done, 301/25000 trial(s) done (2 cached, 0 failed), 2 running`."""
     c = state.counts()
@@ -200,22 +222,47 @@ def summary(record: dict, folder: str, gates: dict[str, str], deploys: set = fro
             detail = f"{c['succeeded']} of {c['total']} model(s) rendered, not applied"
         lines.append(f"  {name.ljust(width)}  {step['status']:<9} {detail}")
         if name in gates:
-            lines.append(f"  {' ' * width}  gate: {gates[name]}")
+            first, *more = gates[name].split("\n")
+            lines.append(f"  {' ' * width}  gate: {first}")
+            lines += [f"  {' ' * width}    {line}" for line in more]
     lines.append(f"run folder: {folder}")
     return "\n".join(lines) + "\n"
 
 
+SHOWN_FAILURES = 5
+
+
 def gate_lines(folders: Any, states: dict) -> dict[str, str]:
-    """`3/3 items passed` for evaluate steps, the decision for deploy steps."""
+    """For evaluate steps, `2/3 item(s) passed` and, one line each, the items whose gates
+    failed and by how much; only items whose gates ran count (an evaluate command that broke
+    its metrics contract failed before any gate). For deploy steps, the decision."""
     out = {}
     for name, state in states.items():
         plan = state.plan
         if getattr(plan, "type", None) == "evaluate" and state.tasks:
-            passed = 0
+            ran, passed, failures = 0, 0, []
             for key, _ in state.items:
-                path = folders.task_dir(name, key) / "outputs" / "passed"
-                passed += path.is_file() and path.read_text().strip() == "true"
-            out[name] = f"{passed}/{len(state.items)} item(s) passed"
+                record = folders.task_dir(name, key) / "gates.json"
+                if not record.is_file():
+                    continue
+                ran += 1
+                decision = json.loads(record.read_text(encoding="utf-8"))
+                if decision["passed"]:
+                    passed += 1
+                else:
+                    failures.append((key, decision))
+            if not ran:
+                out[name] = "not evaluated (the step failed before its gates ran)"
+                continue
+            lines = [f"{passed}/{ran} item(s) passed" +
+                     (f" ({len(state.items) - ran} not evaluated)" if ran < len(state.items)
+                      else "")]
+            for key, decision in failures[:SHOWN_FAILURES]:
+                lines.append(f"{key + ': ' if key else ''}{gate_failure_text(decision)}")
+            if len(failures) > SHOWN_FAILURES:
+                lines.append(f"... and {len(failures) - SHOWN_FAILURES} more (gates.json of "
+                             "each item)")
+            out[name] = "\n".join(lines)
         decision = folders.step_dir(name) / "decision.json"
         if hasattr(plan, "endpoint") and decision.is_file():
             d = json.loads(decision.read_text())

@@ -26,6 +26,7 @@ from ..runtime import select as select_rules
 from .executor import Attempt
 from .folders import stage_collection, stage_input, write_json
 from .outputs import read_value
+from .progress import gate_failure_text
 from .tasks import Context, Task, TaskFailed, TaskRunner
 
 
@@ -251,8 +252,11 @@ class Scheduler:
             if key:
                 self.ctx.cache.store(key, runner.outputs, step.name)
             status = "succeeded"
-        if step.type == "evaluate" and not runner.gate():
-            state.gate_failed = True
+        if step.type == "evaluate":
+            passed, record = runner.gate()
+            if not passed:
+                state.gate_failed = True
+                self.ctx.log(f"{task.label()}: gate failed: {gate_failure_text(record)}")
         return status, ""
 
     def _attempts(self, runner: TaskRunner, env: dict[str, str], command: list[str]) -> Attempt:

@@ -178,7 +178,7 @@ class TaskRunner:
             return None
         return retry.delay(attempt)
 
-    def gate(self) -> bool:
+    def gate(self) -> tuple[bool, dict]:
         """Evaluate the gates of an evaluate task (runtime/gates.py): gates.json, `passed`."""
         metrics = json.loads((self.outputs / "metrics").read_text(encoding="utf-8"))
         resolved = [{k: (self.value(v) if isinstance(v, Slot) else v)
@@ -186,7 +186,7 @@ class TaskRunner:
         passed, record = gate_rules.evaluate(metrics, resolved)
         write_json(self.dir / "gates.json", record)
         (self.outputs / "passed").write_text("true" if passed else "false", encoding="utf-8")
-        return passed
+        return passed, record
 
     def prepare(self) -> tuple[dict[str, str], list[str]]:
         self.dir.mkdir(parents=True, exist_ok=True)
