@@ -739,3 +739,67 @@ def test_progress_without_a_terminal_is_never_silent(tmp_path) -> None:
     assert len(progress) >= 3, done.stderr
     assert re.search(r"s: \d+/30 item\(s\) done, \d+/60 trial\(s\) done \(0 cached, 0 failed\), "
                      r"\d running", progress[0]), progress[0]
+
+
+def test_editing_step_code_invalidates_the_cache(tmp_path) -> None:
+    """Issue 13: files the command names by relative path, and cache.include globs, are in
+    the key (SPEC 6.7)."""
+    spec = f"""steps:
+  s:
+    {IMG}
+    command: python3 work.py > ${{{{ outputs.o }}}}
+    outputs: {{o: {{type: file}}}}
+  t:
+    {IMG}
+    command: python3 -c 'import lib.helper' > ${{{{ outputs.o }}}}
+    outputs: {{o: {{type: file}}}}
+    cache: {{include: ["lib/**/*.py"]}}
+"""
+    write_project(tmp_path, {"mlc.yaml": HEAD + spec, "work.py": "print(1)\n",
+                             "lib/__init__.py": "", "lib/helper.py": "X = 1\n"})
+    status = {}
+    for n, edit in enumerate([None, None, ("work.py", "print(2)\n"),
+                              ("lib/helper.py", "X = 2\n")]):
+        if edit:
+            (tmp_path / edit[0]).write_text(edit[1])
+        done, record = run(tmp_path, spec, run_id=f"r{n}")
+        assert done.returncode == 0, done.stderr
+        status[n] = (record["steps"]["s"]["status"], record["steps"]["t"]["status"])
+    assert status == {0: ("succeeded", "succeeded"), 1: ("cached", "cached"),
+                      2: ("succeeded", "cached"), 3: ("cached", "succeeded")}
+    assert (steps(tmp_path, "r2") / "s" / "outputs" / "o").read_text() == "2\n"
+
+
+def test_a_cache_include_that_matches_nothing_is_e104(tmp_path) -> None:
+    spec = f"""steps:
+  s:
+    {IMG}
+    command: echo
+    cache: {{include: ["src/*.py"]}}
+"""
+    done, _ = run(tmp_path, spec)
+    assert done.returncode == 1 and "error[E104]: cache.include 'src/*.py' matches no file" \
+        in done.stderr
+
+
+def test_local_sources_are_cached_by_content(tmp_path) -> None:
+    """Issue 13: a step reading a `type: local` source is cached by default, and the file's
+    content is in the key."""
+    spec = f"""sources:
+  data: {{type: local, path: data/, tables: {{t: {{path: t.csv, format: csv}}}}}}
+steps:
+  s:
+    {IMG}
+    command: cp ${{{{ inputs.t }}}} ${{{{ outputs.o }}}}
+    inputs: {{t: "${{{{ sources.data.t }}}}"}}
+    outputs: {{o: {{type: file}}}}
+"""
+    write_project(tmp_path, {"mlc.yaml": HEAD + spec, "data/t.csv": "a\n1\n"})
+    seen = []
+    for n, content in enumerate(["a\n1\n", "a\n1\n", "a\n2\n"]):
+        (tmp_path / "data" / "t.csv").write_text(content)
+        done, record = run(tmp_path, spec, run_id=f"r{n}")
+        assert done.returncode == 0, done.stderr
+        seen.append(record["steps"]["s"]["status"])
+    assert seen == ["succeeded", "cached", "succeeded"]
+    assert (steps(tmp_path, "r2") / "s" / "outputs" / "o").read_text() == "a\n2\n"

@@ -274,6 +274,8 @@ class StepPlan:
     gate_check: GateCheck | None = None    # evaluate
     index_outputs: tuple[str, ...] = ()    # outputs read whole: they get an index.json
     child_runs: bool = False               # one child run per outermost item or chunk
+    local_sources: tuple[str, ...] = ()    # `type: local` paths read (relative to the project)
+    code_files: tuple[str, ...] = ()       # cache.include files (relative to the project)
 
     @property
     def foreach(self) -> bool:

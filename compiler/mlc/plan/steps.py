@@ -3,15 +3,18 @@ dimensions, trials, the SPEC 6.2 config template and the static part of its cach
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from ..graph import PipelineGraph
 from ..spec.catalog import is_partitions_list, outputs_of, split_outputs
 from ..spec.config import Config
-from ..spec.models import ARTIFACT_TYPES, EvaluateStep, FeaturesStep
+from ..runtime.cachekey import tree_digest as file_digest
+from ..spec.models import ARTIFACT_TYPES, EvaluateStep, FeaturesStep, Local
 from ..spec.references import RefUse
 from ..spec.refgrammar import parse_template
-from ..spec.semantics import cache_enabled
+from ..spec.semantics import cache_enabled, code_files
 from ..spec.shell import expansion, quoting_at
 from ..spec.sweep import trials as sweep_trials
 from ..spec.types import duration_seconds
@@ -55,6 +58,13 @@ class StepBuilder(Resolver):
         self.handles: dict[str, Any] = {}
         self.env: dict[str, EnvVar] = {}
         self.mounts: dict[str, SecretMount] = {}
+        self.local_reads: set[str] = set()
+        self.base = Path(os.path.abspath(cfg.file)).parent  # the mlc file's directory
+        cache = getattr(step, "cache", None)
+        include = cache.include if cache is not None and not isinstance(cache, bool) else None
+        self.code_files: tuple[str, ...] = tuple(sorted(
+            {f for files in code_files(str(self.base), include).values() for f in files}
+        )) if include and os.path.isfile(cfg.file) else ()
 
     def build(self) -> StepPlan:
         step, name = self.step, self.name
@@ -74,7 +84,7 @@ class StepBuilder(Resolver):
         sweep = getattr(step, "sweep", None)
         trials = tuple(sweep_trials(sweep)) if sweep is not None else None
         retry = _retry(step.retries)
-        cache = cache_enabled(step)
+        cache = cache_enabled(step, self.doc)
         max_age = step.cache.max_age if step.cache is not None and not isinstance(
             step.cache, bool) else None
         partition = split = None
@@ -97,6 +107,7 @@ class StepBuilder(Resolver):
             cache_max_age_s=duration_seconds(max_age) if max_age else None,
             cache_material=self.cache_material(shell, argv, section),
             secret_mounts=tuple(sorted(self.mounts.values(), key=lambda m: m.secret)),
+            local_sources=tuple(sorted(self.local_reads)), code_files=self.code_files,
             upstream=tuple(self.graph.upstream(name)), max_parallel=step.max_parallel,
             partition=partition, split_outputs=split or (),
             gate_check=self.gate_check(section) if isinstance(step, EvaluateStep) else None)
@@ -146,6 +157,10 @@ class StepBuilder(Resolver):
         if src.credentials is not None:
             secret = parse_template(src.credentials)[0].refs[0].parts[0]
             self.mounts[secret] = SecretMount(secret, self.doc.secrets[secret])
+        if isinstance(src, Local):  # read from disk: its content is part of the cache key
+            tab = src.tables[table]
+            self.local_reads.add(src.path if tab.path is None else
+                                 src.path.rstrip("/") + "/" + tab.path.lstrip("/"))
         partition = None
         if use.mode == "zip":
             column = src.tables[table].partition_by
@@ -333,10 +348,14 @@ class StepBuilder(Resolver):
             entry = self.env[var]
             env[var] = f"secret:{entry.secret[0]}/{entry.secret[1]}" if entry.secret \
                 else describe(entry.value)
-        return {"image": self.step.image,
-                "command": describe(shell) if shell is not None else [describe(a) for a in argv],
-                "env": env, "inputs": describe_json(self.handles),
-                "section": describe_json(section)}
+        material = {"image": self.step.image,
+                    "command": describe(shell) if shell is not None else
+                    [describe(a) for a in argv],
+                    "env": env, "inputs": describe_json(self.handles),
+                    "section": describe_json(section)}
+        if self.code_files:  # cache.include, hashed now (SPEC 6.7: into the static key)
+            material["code"] = {rel: file_digest(self.base / rel) for rel in self.code_files}
+        return material
 
 
 def _described(piece: Slot | PathSlot) -> str:

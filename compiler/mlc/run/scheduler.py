@@ -240,7 +240,7 @@ class Scheduler:
             env, command = runner.prepare()
         except (TaskFailed, ValueError) as exc:
             return "failed", str(exc)
-        key = self._cache_key(step, task, runner)
+        key = self._cache_key(step, task, runner, command)
         cached = bool(key) and self.ctx.cache.fetch(key, step.cache_max_age_s, runner.outputs)
         if cached:
             status = "cached"
@@ -379,14 +379,29 @@ class Scheduler:
             if state.status in ("waiting", "running"):
                 state.status = "skipped"
 
-    def _cache_key(self, step: StepPlan, task: Task, runner: TaskRunner) -> str | None:
+    def _cache_key(self, step: StepPlan, task: Task, runner: TaskRunner,
+                   command: list[str]) -> str | None:
         if not step.cache or not self.ctx.cache.enabled:
             return None
         material = {"static": static_digest(step), "params": {p: self.ctx.params[p]
                                                               for p in step.params},
                     "item": task.item, "trial": task.trial_values,
                     "values": self._upstream_values(step)}
-        return self.ctx.cache.key(material, runner.staged)
+        return self.ctx.cache.key(material, runner.staged | self._code_and_sources(step, command))
+
+    def _code_and_sources(self, step: StepPlan, command: list[str]) -> dict[str, Path]:
+        """What else the key hashes by content (SPEC 6.7): the local sources the step reads,
+        its cache.include files, and every token of its command that names a file under the
+        project by a relative path (`python train.py`: editing train.py re-runs the step)."""
+        project = self.ctx.folders.project
+        out = {f"source:{p}": project / p for p in step.local_sources}
+        out |= {f"code:{p}": project / p for p in step.code_files}
+        for token in command_tokens(command):
+            if token and not os.path.isabs(token) and ".." not in Path(token).parts:
+                path = project / token
+                if path.is_file():
+                    out[f"code:{os.path.normpath(token)}"] = path
+        return out
 
     def _upstream_values(self, step: StepPlan) -> dict[str, Any]:
         """The value outputs of the steps `step` needs, by lookups only: other workers may
@@ -433,6 +448,19 @@ class Scheduler:
         by = plan.partition.by
         values = self.ctx.value_outputs[f"{producer}.partitions"]
         return [(f"{by}={item_rules.enc(v)}", {by: v}) for v in values]
+
+
+def command_tokens(command: list[str]) -> list[str]:
+    """The words of a command: an exec form's arguments, or a shell text split as the shell
+    would (what cannot be split is split on white space)."""
+    if command[:2] == ["/bin/sh", "-c"] and len(command) == 3:
+        import shlex
+
+        try:
+            return shlex.split(command[2])
+        except ValueError:
+            return command[2].split()
+    return list(command)
 
 
 def run_record(plan: Plan, scheduler: Scheduler, params: dict, started: str,

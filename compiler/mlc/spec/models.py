@@ -227,7 +227,8 @@ class Retries(Model):
 
 
 class CacheSpec(Model):
-    max_age: Duration
+    max_age: Optional[Duration] = None
+    include: Optional[list[Text]] = None     # code files (globs, relative to the mlc file)
 
 
 class Output(Model):

@@ -6,6 +6,8 @@ runs them all so that every problem of the phase is reported at once.
 
 from __future__ import annotations
 
+import glob
+import os
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -15,14 +17,7 @@ from .catalog import WAREHOUSE_TYPES, is_database_file
 from .config import Config
 from .cron import cron_problem
 from .deploy_rules import server_field_rules
-from .models import (
-    Choice,
-    DeployStep,
-    EvaluateStep,
-    FeaturesStep,
-    Local,
-    RunStep,
-)
+from .models import Choice, DeployStep, EvaluateStep, FeaturesStep, Local, RunStep
 from .refgrammar import parse_template
 from .types import duration_seconds
 
@@ -362,13 +357,18 @@ def mutable_image(image: str) -> bool:
     return ":" not in last or last.endswith(":latest")
 
 
-def cache_enabled(step: Any) -> bool:
-    """SPEC 6.7: on by default, except for steps reading a source or a baseline URI."""
+def cache_enabled(step: Any, doc: Any) -> bool:
+    """SPEC 6.7: on by default, except for steps reading a non-local source or a baseline URI
+    (`type: local` sources are hashed by content, like artifacts)."""
     cache = getattr(step, "cache", None)
     if cache is not None:
         return cache if isinstance(cache, bool) else True
-    reads_source = any("${{ sources." in str(v) or "${{sources." in str(v)
-                       for v in _step_bindings(step))
+    reads_source = False
+    for value in _step_bindings(step):
+        template = parse_template(value)[0] if isinstance(value, str) else None
+        for ref in template.refs if template is not None else ():
+            src = (doc.sources or {}).get(ref.parts[0]) if ref.context == "sources" else None
+            reads_source |= src is not None and not isinstance(src, Local)
     baseline = getattr(step, "baseline", None)
     baseline_uri = baseline is not None and not parse_template(baseline)[0].is_binding
     return not reads_source and not baseline_uri
@@ -387,7 +387,7 @@ def _rule_mutable_images(cfg: Config) -> Iterator[Diagnostic]:
     for name, step in cfg.doc.steps.items():
         if isinstance(step, DeployStep):
             continue
-        if mutable_image(step.image) and cache_enabled(step):
+        if mutable_image(step.image) and cache_enabled(step, cfg.doc):
             how = "explicitly" if step.cache is not None else "by default"
             yield cfg.diag("W910", f"steps.{name} is cached ({how}) but its image "
                            f"'{step.image}' is mutable", ("steps", name, "image"),
@@ -419,8 +419,36 @@ def valid_timezone(name: str) -> bool:
     return True
 
 
+def code_files(base: str, globs: list[str]) -> dict[str, list[str]]:
+    """Each `cache.include` glob's files, relative to `base` (the mlc file's directory), sorted;
+    `**` crosses directories."""
+    out = {}
+    for pattern in globs:
+        found = glob.glob(os.path.join(base, pattern), recursive=True)
+        out[pattern] = sorted(os.path.relpath(f, base) for f in found if os.path.isfile(f))
+    return out
+
+
+def _rule_cache_include(cfg: Config) -> Iterator[Diagnostic]:
+    """E104: a `cache.include` glob that matches no file (SPEC 6.7). Only where the mlc file
+    is on disk (a git revision of `mlc diff` has no files beside it)."""
+    if not os.path.isfile(cfg.file):
+        return
+    base = os.path.dirname(os.path.abspath(cfg.file))
+    for name, step in cfg.doc.steps.items():
+        cache = getattr(step, "cache", None)
+        if isinstance(cache, bool) or cache is None or not cache.include:
+            continue
+        for i, (pattern, files) in enumerate(code_files(base, cache.include).items()):
+            if not files:
+                yield cfg.diag("E104", f"cache.include '{pattern}' matches no file",
+                               ("steps", name, "cache", "include", i),
+                               hint="globs are relative to the mlc file's directory; ** "
+                               "crosses directories")
+
+
 RULES: list[Callable[[Config], Any]] = [
     _rule_tables, _rule_literal_credentials, _rule_secret_shapes, _rule_resources, _rule_foreach,
     _rule_sweeps, _rule_features, _rule_leakage, _rule_gates, _rule_deploy, _rule_mutable_images,
-    _rule_schedule,
+    _rule_schedule, _rule_cache_include,
 ]
