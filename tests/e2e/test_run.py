@@ -803,3 +803,78 @@ steps:
         seen.append(record["steps"]["s"]["status"])
     assert seen == ["succeeded", "cached", "succeeded"]
     assert (steps(tmp_path, "r2") / "s" / "outputs" / "o").read_text() == "a\n2\n"
+
+
+def _mount_tmpfs(path: Path, options: str) -> bool:
+    path.mkdir(parents=True, exist_ok=True)
+    return subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
+                          capture_output=True).returncode == 0
+
+
+needs_mount = pytest.mark.skipif(os.geteuid() != 0 or sys.platform != "linux",
+                                 reason="mounts a small tmpfs: needs root on Linux (CI has it)")
+
+
+@needs_mount
+def test_a_full_disk_fails_the_task_and_leaves_the_run_record(tmp_path) -> None:
+    """Issue 13: a full disk is a clear message naming the path; run.json is still written;
+    nothing temporary stays in .mlc (SPEC 12)."""
+    project = tmp_path / "full"
+    if not _mount_tmpfs(project, "size=1m"):
+        pytest.skip("mount -t tmpfs refused here")
+    try:
+        spec = f"""steps:
+  big:
+    {IMG}
+    command: head -c 600000 /dev/zero > ${{{{ outputs.o }}}}
+    outputs: {{o: {{type: file}}}}
+"""
+        done, record = run(project, spec)
+        assert done.returncode == 1 and "Traceback" not in done.stderr
+        assert "No space left on device: " in done.stderr and ".mlc/cache/" in done.stderr
+        assert record["status"] == "failed" and record["steps"]["big"]["status"] == "failed"
+        leftovers = [p.name for p in (project / ".mlc").rglob("*")
+                     if ".tmp" in p.name or "mlc-probe" in p.name]
+        assert leftovers == []
+    finally:
+        subprocess.run(["umount", str(project)], check=False)
+
+
+@needs_mount
+def test_read_only_folders_are_usage_errors(tmp_path) -> None:
+    """Issue 13: a read-only .mlc/cache (or runs) and a read-only --out, a file where --out's
+    folder goes, a busy build/argo: a message naming the path, exit 2, no traceback."""
+    spec = f"""steps:
+  s:
+    {IMG}
+    command: echo hi
+targets:
+  argo: {{artifact_store: "s3://b/p/"}}
+"""
+    write_project(tmp_path, {"mlc.yaml": HEAD + spec})
+    mounted = []
+    try:
+        for folder in (tmp_path / ".mlc" / "cache", tmp_path / "ro"):
+            if not _mount_tmpfs(folder, "ro,size=1m"):
+                pytest.skip("mount -t tmpfs refused here")
+            mounted.append(folder)
+        done = run_cli("run", "--run-id", "r", cwd=tmp_path)
+        assert done.returncode == 2 and "cannot write in" in done.stderr and \
+            ".mlc/cache: Read-only file system" in done.stderr, done.stderr
+        assert run_cli("run", "--run-id", "r", "--no-cache", cwd=tmp_path).returncode == 0
+        out = run_cli("compile", "--target", "argo", "--out", "ro", cwd=tmp_path)
+        assert out.returncode == 2 and "cannot write ro/argo: Read-only file system" in out.stderr
+        (tmp_path / "afile").write_text("")
+        file = run_cli("compile", "--target", "argo", "--out", "afile", cwd=tmp_path)
+        assert file.returncode == 2 and "afile is a file, not a folder" in file.stderr
+        busy = tmp_path / "busy" / "argo"
+        if _mount_tmpfs(busy, "size=1m"):
+            mounted.append(busy)
+            held = run_cli("compile", "--target", "argo", "--out", "busy", cwd=tmp_path)
+            assert held.returncode == 2 and "Device or resource busy" in held.stderr
+            assert [p.name for p in (tmp_path / "busy").iterdir()] == ["argo"]
+        for done in (out, file):
+            assert "Traceback" not in done.stderr
+    finally:
+        for folder in reversed(mounted):
+            subprocess.run(["umount", str(folder)], check=False)

@@ -3,6 +3,7 @@ E405 on the rendered sizes."""
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass, field
 
@@ -62,5 +63,13 @@ def compile(path: str, *, target: str, profile: str | None = None, out: str = "b
     outcome.directory, outcome.files = directory, files
     from pathlib import Path
 
-    outcome.write = apply(Path(directory), files, WriteMode(mode), f"{out}/{target}".lstrip("./"))
+    try:
+        outcome.write = apply(Path(directory), files, WriteMode(mode),
+                              f"{out}/{target}".lstrip("./"))
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise UsageError(f"cannot write {directory}: {exc.filename} is a file, not a folder"
+                         ) from None
+    except OSError as exc:
+        hint = " (is it a mount point?)" if exc.errno == errno.EBUSY else ""
+        raise UsageError(f"cannot write {directory}: {exc.strerror or exc}{hint}") from None
     return outcome

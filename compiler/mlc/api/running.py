@@ -56,6 +56,14 @@ def run(path: str, *, profile: str | None = None, params: list[str] = (),  # noq
             raise UsageError(f"cannot create {folder}: a file is in the way") from None
         except OSError as exc:
             raise UsageError(f"cannot create {folder}: {exc.strerror or exc}") from None
+        try:  # writable (a read-only mount, a full disk): say so before anything runs
+            probe = folder / f".mlc-probe-{os.getpid()}"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise UsageError(f"cannot write in {folder}: {exc.strerror or exc}"
+                             + ("" if folder.name == "runs" else " (or run with --no-cache)")
+                             ) from None
     try:  # claim the run folder: of two runs given the same --run-id at once, one gets it
         (project / ".mlc" / "runs" / fields["id"]).mkdir()
     except FileExistsError:

@@ -80,12 +80,16 @@ class Cache:
         tmp, old = (entry.with_name(f"{entry.name}.{what}{mine}") for what in ("tmp", "old"))
         for leftover in (tmp, old):  # of a killed run that had the same pid
             shutil.rmtree(leftover, ignore_errors=True)
-        if outputs.is_dir():
-            shutil.copytree(outputs, tmp / "outputs", symlinks=False)
-        else:  # a step without outputs: only its success is remembered
-            (tmp / "outputs").mkdir(parents=True)
-        (tmp / "meta.json").write_text(json.dumps({"created": time.time(), "step": step}),
-                                       encoding="utf-8")
+        try:
+            if outputs.is_dir():
+                shutil.copytree(outputs, tmp / "outputs", symlinks=False)
+            else:  # a step without outputs: only its success is remembered
+                (tmp / "outputs").mkdir(parents=True)
+            (tmp / "meta.json").write_text(json.dumps({"created": time.time(), "step": step}),
+                                           encoding="utf-8")
+        except OSError:  # a full disk: nothing half-written stays in the cache
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         try:
             os.replace(entry, old)  # an expired entry: aside in one step, deleted below
         except FileNotFoundError:

@@ -62,8 +62,27 @@ def write_json(path: Path, data: object, *, indent: int | None = 2) -> None:
     """Write JSON atomically (a killed run never leaves a half-written record)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=indent, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(data, indent=indent, ensure_ascii=False) + "\n",
+                       encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # a full disk leaves no half file behind
+        raise
+
+
+def os_problem(exc: OSError) -> str:
+    """An OSError as a person reads it: what went wrong, and where (shutil's copytree gathers
+    its errors in a list of (source, destination, reason))."""
+    import shutil
+
+    if isinstance(exc, shutil.Error) and exc.args and isinstance(exc.args[0], list):
+        src, dst, why = exc.args[0][0]
+        reason = re.match(r"\[Errno \d+\] ([^:']+)", str(why))
+        return f"{reason[1].strip() if reason else why}: {dst}"
+    if exc.filename:
+        return f"{exc.strerror or exc}: {exc.filename}"
+    return str(exc)
 
 
 def stage_input(target: Path, source: Path) -> None:

@@ -18,7 +18,7 @@ from ..runtime.items import item_problem
 from ..runtime.run_info import resolve, run_date
 from .cache import Cache
 from .executor import Executor
-from .folders import Folders, new_run_id
+from .folders import Folders, new_run_id, os_problem
 from .progress import gate_lines, reporter, summary
 from .scheduler import Scheduler, run_record, save_record
 from .tasks import Context
@@ -100,11 +100,16 @@ def run_local(plan: Plan, project: Path, *, params: dict[str, Any], run: dict[st
     log_lock = threading.Lock()
     log_file = open(folders.root / "run.log", "a", encoding="utf-8")
 
+    problems: dict[str, str] = {}  # file -> why it could not be written (a full disk)
+
     def log(text: str) -> None:
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%H:%M:%S")
         with log_lock:
-            log_file.write(f"{stamp} {text}\n")
-            log_file.flush()
+            try:
+                log_file.write(f"{stamp} {text}\n")
+                log_file.flush()
+            except OSError as exc:
+                problems.setdefault("run.log", os_problem(exc))
 
     base_env = step_environment(dict(os.environ))
     ctx = Context(folders, Executor(), params, run, secrets_dir, base_env,
@@ -125,15 +130,23 @@ def run_local(plan: Plan, project: Path, *, params: dict[str, Any], run: dict[st
         report.close()
         finished = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         record = run_record(plan, scheduler, params, run["started_at"], finished, run_id)
-        save_record(folders.root / "run.json", record)
+        try:
+            save_record(folders.root / "run.json", record)
+        except OSError as exc:
+            problems["run.json"] = os_problem(exc)
         for state in scheduler.states.values():
             if state.message:
                 log(state.message if state.message.startswith(state.name) else
                     f"{state.name}: {state.message}")
         log(f"run {record['status']}" + (f" ({record['reason']})" if record["reason"] else ""))
-        log_file.close()
+        try:
+            log_file.close()
+        except OSError as exc:
+            problems.setdefault("run.log", os_problem(exc))
     text = summary(record, os.path.relpath(folders.root), gate_lines(folders, scheduler.states),
                    set(plan.deploys))
+    for name, why in sorted(problems.items()):
+        text += f"mlc: {name} could not be written: {why}\n"
     return RunOutcome(record, folders.root, text, caught[0] if caught else None)
 
 

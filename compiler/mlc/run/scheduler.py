@@ -24,7 +24,7 @@ from ..plan.values import static_digest
 from ..runtime import items as item_rules
 from ..runtime import select as select_rules
 from .executor import Attempt
-from .folders import stage_collection, stage_input, write_json
+from .folders import os_problem, stage_collection, stage_input, write_json
 from .outputs import read_value
 from .progress import gate_failure_text
 from .tasks import Context, Task, TaskFailed, TaskRunner
@@ -145,8 +145,7 @@ class Scheduler:
             try:
                 status, message = self._run_task(state, task)
             except OSError as exc:  # the machine, not mlc: a full disk, a file in the way
-                status, message = "failed", f"{exc.strerror or exc}: {exc.filename}" \
-                    if exc.filename else str(exc)
+                status, message = "failed", os_problem(exc)
             except Exception as exc:  # noqa: BLE001 - a bug in one task must not hang the run
                 if os.environ.get("MLC_DEBUG"):
                     traceback.print_exception(exc)
