@@ -394,12 +394,8 @@ steps:
     assert not (steps(tmp_path, "r2") / "s" / "stdout.log").exists()  # never started
 
 
-def test_interrupt_leaves_no_process(tmp_path) -> None:
-    spec = f"""steps:
-  slow:
-    {IMG}
-    command: sleep 300 & echo $! > child.pid; echo started > started; wait
-"""
+def signalled_run(tmp_path: Path, spec: str, sig: int) -> tuple[int, str]:
+    """`mlc run` as a real process, sent `sig` once its step has written `started`."""
     write_project(tmp_path, {"mlc.yaml": HEAD + spec})
     proc = subprocess.Popen([sys.executable, "-m", "mlc", "run", "--run-id", "r"], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -407,9 +403,19 @@ def test_interrupt_leaves_no_process(tmp_path) -> None:
     while not (tmp_path / "started").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert (tmp_path / "started").exists()
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
+    return proc.returncode, err
+
+
+def test_interrupt_leaves_no_process(tmp_path) -> None:
+    spec = f"""steps:
+  slow:
+    {IMG}
+    command: sleep 300 & echo $! > child.pid; echo started > started; wait
+"""
+    code, err = signalled_run(tmp_path, spec, signal.SIGINT)
+    assert code == 130, err
     record = json.loads((tmp_path / ".mlc" / "runs" / "r" / "run.json").read_text())
     assert record["status"] == "failed" and record["reason"] == "interrupted"
     assert record["steps"]["slow"]["items"] == {"total": 1, "succeeded": 0, "failed": 0,
@@ -654,16 +660,8 @@ def test_sigterm_and_sighup_stop_the_run_as_ctrl_c_does(tmp_path, sig) -> None:
     command: echo never
     needs: [slow]
 """
-    write_project(tmp_path, {"mlc.yaml": HEAD + spec})
-    proc = subprocess.Popen([sys.executable, "-m", "mlc", "run", "--run-id", "r"], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
-    while not (tmp_path / "started").exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert (tmp_path / "started").exists()
-    proc.send_signal(sig)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 128 + sig, err
+    code, err = signalled_run(tmp_path, spec, sig)
+    assert code == 128 + sig, err
     record = json.loads((tmp_path / ".mlc" / "runs" / "r" / "run.json").read_text())
     assert record["status"] == "failed" and record["reason"] == "interrupted"
     assert record["steps"]["after"]["status"] == "skipped"
