@@ -416,3 +416,31 @@ def test_check_hint_repeats_the_flags_given(tmp_path) -> None:
     assert run_cli(*command[1:], cwd=tmp_path).returncode == 0
     again = run_cli("compile", *args, "--check", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
+
+
+def test_one_select_script_serves_every_sweep(tmp_path) -> None:
+    sweep = """    command: "t ${{ search_space.lr }} ${{ outputs.m }}"
+    outputs: {m: {type: metrics}}
+    sweep:
+      sampling_algorithm: grid
+      search_space: {lr: {type: choice, values: [0.1, 0.2]}}
+      objective: {primary_metric: %s, goal: %s}
+"""
+    spec = tmp_path / "mlc.yaml"
+    spec.write_text("apiVersion: mlc/v1\nproject: {name: two, version: 1.0.0}\nsteps:\n"
+                    "  a:\n    image: python:3.12-slim\n" + sweep % ("auc", "maximize")
+                    + "  b:\n    image: python:3.12-slim\n" + sweep % ("loss", "minimize")
+                    + 'targets:\n  argo: {artifact_store: "s3://b/p/"}\n')
+    out = compiled(spec, tmp_path)
+    assert out.read_text().count("def select(") == 1
+    templates = {t["name"]: t for t in load(out)[0]["spec"]["templates"]}
+    objectives = {}
+    for name in ("a", "b"):
+        select = next(t for t in templates[f"{name}--item"]["dag"]["tasks"]
+                      if t["name"] == "select")
+        assert select["template"] == "mlc--select"
+        args = {p["name"]: p["value"] for p in select["arguments"]["parameters"]}
+        objectives[name] = json.loads(args["objective"])
+    assert objectives == {"a": {"primary_metric": "auc", "goal": "maximize"},
+                          "b": {"primary_metric": "loss", "goal": "minimize"}}
+    assert all_errors(out) == []

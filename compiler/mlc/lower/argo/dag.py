@@ -18,8 +18,9 @@ from .steps import (
     inputs_block,
     items_template,
     partition_index_template,
+    SELECT,
+    objective_json,
     promote_template,
-    select_template,
 )
 from .syntax import gen, k8s, tag
 
@@ -181,17 +182,15 @@ class StepDAG:
                               withParam=tag("trials")))
             needed |= {n for n in run_needed if not is_trial_param(n) and n != "cache-key"}
             needed.add("trials")
-            sel_needed = self.add(select_template(ctx, step))
-            tasks.append(task("select", gen(step.name, "select"), {
-                "results": "{{tasks.trial.outputs.parameters}}", "trials": tag("trials")},
-                ["trial"]))
+            tasks.append(task("select", SELECT, {
+                "results": "{{tasks.trial.outputs.parameters}}", "trials": tag("trials"),
+                "objective": objective_json(step)}, ["trial"]))
             promote_needed = self.add(promote_template(ctx, step))
             sel = "{{tasks.select.outputs.parameters.%s}}"
             tasks.append(task("promote", gen(step.name, "promote"), passthrough(
                 promote_needed, {"best": sel % "best", "best-params": sel % "best_params",
                                  "trials-summary": sel % "trials"}), ["select"]))
             needed |= promote_needed - {"best", "best-params", "trials-summary"}
-            needed |= sel_needed - {"results"}
             source = "promote"
         else:
             run_needed = self.add(container_template(ctx, step))

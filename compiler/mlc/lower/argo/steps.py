@@ -392,14 +392,21 @@ def promote_template(ctx: Any, step: StepPlan) -> tuple[dict, set[str]]:
     return template, needed
 
 
-def select_template(ctx: Any, step: StepPlan) -> tuple[dict, set[str]]:
-    """Best trial (runtime/select.py); results are the trials' aggregated outputs."""
-    needed = {"results", "trials"}
-    metric, goal = step.objective
+SELECT = "mlc--select"
+
+
+def select_template(ctx: Any) -> dict:
+    """The one select-best task of the document (runtime/select.py): the trials' aggregated
+    outputs, the trials and the sweep's objective come as parameters."""
+    parameters = {"results", "trials", "objective"}
     env = [env_value("MLC_RESULTS", tag("results")), env_value("MLC_TRIALS", tag("trials")),
-           env_value("MLC_OBJECTIVE", json.dumps({"primary_metric": metric, "goal": goal}))]
-    template = script_template(ctx, gen(step.name, "select"), "select", env, parameters=needed,
-                               outputs=["best", "best_params", "trials"])
-    return template, needed
+           env_value("MLC_OBJECTIVE", tag("objective"))]
+    return script_template(ctx, SELECT, "select", env, parameters=parameters,
+                           outputs=["best", "best_params", "trials"])
+
+
+def objective_json(step: StepPlan) -> str:
+    metric, goal = step.objective
+    return json.dumps({"primary_metric": metric, "goal": goal})
 
 
