@@ -444,3 +444,21 @@ def test_one_select_script_serves_every_sweep(tmp_path) -> None:
     assert objectives == {"a": {"primary_metric": "auc", "goal": "maximize"},
                           "b": {"primary_metric": "loss", "goal": "minimize"}}
     assert all_errors(out) == []
+
+
+def test_one_gate_script_serves_every_evaluate_step(tmp_path) -> None:
+    """churn's per-country evaluate (a loop over items) and the gates golden (one item) call
+    the same `mlc--gate`; the keys they pass are the plan's layout."""
+    for spec, step, item in ((CHURN, "evaluate", "{{item.key}}"),
+                             (GOLDEN / "gates" / "mlc.yaml", "evaluate", None)):
+        out = compiled(spec, tmp_path / step / str(bool(item)))
+        text = out.read_text()
+        assert text.count("def evaluate(") == 1  # runtime/gates.py, once
+        templates = {t["name"]: t for t in load(out)[0]["spec"]["templates"]}
+        calls = [t for tpl in templates.values() for t in tpl.get("dag", {}).get("tasks", [])
+                 if t["template"] == "mlc--gate"]
+        assert len(calls) == 1
+        args = {p["name"]: p["value"] for p in calls[0]["arguments"]["parameters"]}
+        where = f"/{item}" if item else ""
+        assert args["gates-key"] == f"{{{{inputs.parameters.run-id}}}}/{step}/gates{where}/gates.json"
+        assert args["passed-key"] == f"{{{{inputs.parameters.run-id}}}}/{step}/passed{where}"

@@ -12,14 +12,15 @@ from typing import Any
 from ...plan import Mode, StepPlan, Unit
 from .steps import (
     CACHE_KEY,
+    GATE,
+    SELECT,
     cache_key_args,
     container_template,
-    gate_template,
+    gate_args,
     inputs_block,
     items_template,
-    partition_index_template,
-    SELECT,
     objective_json,
+    partition_index_template,
     promote_template,
 )
 from .syntax import gen, k8s, tag
@@ -201,9 +202,8 @@ class StepDAG:
             if not out.artifact and not step.foreach:
                 outputs[out.name] = "{{tasks.%s.outputs.parameters.%s}}" % (source, out.name)
         if step.unit is Unit.EVALUATE:
-            gate_needed = self.add(gate_template(ctx, step))
-            tasks.append(task("gate", gen(step.name, "gate"), passthrough(gate_needed),
-                              [source]))
+            args, artifacts, gate_needed = gate_args(ctx, step)
+            tasks.append(task("gate", GATE, args, [source], artifacts=artifacts))
             needed |= gate_needed
             outputs["passed"] = "{{tasks.gate.outputs.parameters.passed}}"
         template: dict = {"name": gen(step.name, "item")}
@@ -222,15 +222,14 @@ class StepDAG:
         """A foreach evaluate step: the container, then the gate, over the items."""
         step, ctx = self.step, self.ctx
         run_needed = self.add(container_template(ctx, step))
-        gate_needed = self.add(gate_template(ctx, step))
+        gate, artifacts, gate_needed = gate_args(
+            ctx, step, lambda n: "{{item.key}}" if n == "item-key" else tag(n))
         outer = {n for n in run_needed | gate_needed if not is_item_param(n)}
         loop = tag("items")
         tasks = [task("item", k8s(step.name), passthrough(
                       {n for n in run_needed if not is_item_param(n)}) | item_args(step, run_needed),
                       withParam=loop),
-                 task("gate", gen(step.name, "gate"), passthrough(
-                     {n for n in gate_needed if not is_item_param(n)}) | item_args(step, gate_needed),
-                      ["item"], withParam=loop)]
+                 task("gate", GATE, gate, ["item"], artifacts=artifacts, withParam=loop)]
         needed = outer | {"items"}
         template: dict = {"name": gen(step.name, "fanout"), "inputs": inputs_block(needed)}
         if step.max_parallel:

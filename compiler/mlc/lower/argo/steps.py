@@ -31,9 +31,9 @@ from .syntax import (
     SCRIPT_OUT,
     config_json,
     gen,
+    json_text,
     k8s,
     key_text,
-    json_text,
     render_text,
     slot_param,
     tag,
@@ -302,14 +302,7 @@ def cache_key_args(ctx: Any, step: StepPlan, ref: Callable[[str], str] | None = 
         entry = {"name": f"in-{n}"}
         entry.update(ctx.store.location(key_text(input_key(art))))
         artifacts.append(entry)
-    if ref is not None:
-        def scoped(text: str) -> str:
-            for name in needed:
-                text = text.replace(tag(name), ref(name))
-            return text
-
-        args = {k: scoped(v) for k, v in args.items()}
-        artifacts = [json.loads(scoped(json.dumps(a))) for a in artifacts]
+    args, artifacts = _scoped(args, artifacts, needed, ref)
     return args, artifacts, needed
 
 
@@ -319,8 +312,33 @@ def _dyn(value: Any) -> str:
     return value[1:]  # "@{{tag}}": the tag's text is JSON already
 
 
-def gate_template(ctx: Any, step: StepPlan) -> tuple[dict, set[str]]:
-    """The gate check of an evaluate step (runtime/gates.py, SPEC 6.5)."""
+GATE = "mlc--gate"
+
+
+def gate_template(ctx: Any) -> dict:
+    """The one gate check of the document (runtime/gates.py, SPEC 6.5): the gates, whether a
+    deploy reads the decision, and where to read the metrics and write the decision come from
+    the calling task."""
+    metrics_in = {"name": "metrics", "path": "/mlc/inputs/metrics"}
+    outs = []
+    for name, key in (("gates.json", "gates-key"), ("passed", "passed-key")):
+        entry = {"name": name.replace(".", "-"), "path": f"{SCRIPT_OUT}/{name}",
+                 "archive": ARCHIVE_NONE}
+        entry.update(ctx.store.location(tag(key)))  # the caller's key, under the store
+        outs.append(entry)
+    env = [env_value("MLC_GATES", tag("gates")),
+           env_value("MLC_METRICS_PATH", "/mlc/inputs/metrics"),
+           env_value("MLC_CONSUMED", tag("consumed"))]
+    return script_template(ctx, GATE, "gates", env,
+                           parameters={"gates", "consumed", "gates-key", "passed-key"},
+                           outputs=["passed"], artifacts_in=[metrics_in], artifacts_out=outs)
+
+
+def gate_args(ctx: Any, step: StepPlan, ref: Callable[[str], str] | None = None,
+              ) -> tuple[dict[str, str], list[dict], set[str]]:
+    """Arguments of an evaluate step's gate task: its gates (thresholds that are params read
+    the caller's own parameters), keys and metrics artifact; and the caller's parameters they
+    read, as its input tags or as `ref(name)`."""
     needed = {"run-id"}
     gates = []
     check = step.gate_check
@@ -341,22 +359,28 @@ def gate_template(ctx: Any, step: StepPlan) -> tuple[dict, set[str]]:
     item = step.foreach
     if item:
         needed.add("item-key")
-    metrics_in = {"name": "metrics", "path": "/mlc/inputs/metrics"}
-    metrics_in.update(ctx.store.location(key_text(metrics_key(step.name, item))))
-    outs = []
-    for name in ("gates.json", "passed"):
-        entry = {"name": name.replace(".", "-"), "path": f"{SCRIPT_OUT}/{name}",
-                 "archive": ARCHIVE_NONE}
-        key = gates_key(step.name, item) if name == "gates.json" else passed_key(step.name, item)
-        entry.update(ctx.store.location(key_text(key)))
-        outs.append(entry)
-    env = [env_value("MLC_GATES", spec_json),
-           env_value("MLC_METRICS_PATH", "/mlc/inputs/metrics"),
-           env_value("MLC_CONSUMED", "true" if check.consumed_by_deploy else "false")]
-    template = script_template(ctx, gen(step.name, "gate"), "gates", env, parameters=needed,
-                               outputs=["passed"], artifacts_in=[metrics_in],
-                               artifacts_out=outs)
-    return template, needed
+    metrics = {"name": "metrics"}
+    metrics.update(ctx.store.location(key_text(metrics_key(step.name, item))))
+    args = {"gates": spec_json, "consumed": "true" if check.consumed_by_deploy else "false",
+            "gates-key": key_text(gates_key(step.name, item)),
+            "passed-key": key_text(passed_key(step.name, item))}
+    return (*_scoped(args, [metrics], needed, ref), needed)
+
+
+def _scoped(args: dict[str, str], artifacts: list[dict], needed: set[str],
+            ref: Callable[[str], str] | None) -> tuple[dict[str, str], list[dict]]:
+    """Arguments written with the caller's input tags, rewritten for a caller whose values
+    come from elsewhere (`ref(name)`: the main DAG's tasks, a loop's `{{item.key}}`)."""
+    if ref is None:
+        return args, artifacts
+
+    def scoped(text: str) -> str:
+        for name in needed:
+            text = text.replace(tag(name), ref(name))
+        return text
+
+    return ({k: scoped(v) for k, v in args.items()},
+            [json.loads(scoped(json.dumps(a))) for a in artifacts])
 
 
 def promote_template(ctx: Any, step: StepPlan) -> tuple[dict, set[str]]:

@@ -16,7 +16,7 @@ from ..base import Lowered, Options
 from ..kube import container_resources, node_selector
 from .dag import StepDAG, task
 from .deploy import DeployDAG, shared_templates
-from .steps import cache_key_template, env_value, script_template, select_template
+from .steps import cache_key_template, env_value, gate_template, script_template, select_template
 from .syntax import Store, gen, json_text, k8s, output_param
 
 CONCURRENCY = {"allow": "Allow", "forbid": "Forbid", "replace": "Replace"}
@@ -168,6 +168,8 @@ class Builder:
             templates.append(cache_key_template(self, slots))
         if any(s.sweep for s in self.plan.steps.values()):
             templates.append(select_template(self))
+        if any(s.gate_check is not None for s in self.plan.steps.values()):
+            templates.append(gate_template(self))
         if deploys:
             templates += shared_templates()
         main = {"name": "main", "dag": {"tasks": tasks}}
