@@ -1,5 +1,6 @@
 #!/bin/sh
-# make demo: validate the shipped examples, run them on this machine, compile churn for Argo.
+# make demo: validate the shipped examples, run them on this machine, compile churn for Argo
+# and Kubeflow.
 # The examples' step code runs `python`: make puts .venv/bin first on PATH.
 set -eu
 cd "$(dirname "$0")/.."
@@ -42,6 +43,9 @@ step "mlc compile examples/churn/mlc.yaml --target argo --out build   (and the p
 mlc compile examples/churn/mlc.yaml --target argo --out build
 mlc compile examples/churn/mlc.yaml --target argo --profile prod --out build/prod
 
+step "mlc compile examples/churn/mlc.yaml --target kubeflow --profile kfp   (KFP v2 IR, one run within 5,000 nodes)"
+mlc compile examples/churn/mlc.yaml --target kubeflow --profile kfp --out build/kfp
+
 step "mlc compile examples/minimal/mlc.yaml --target argo   (a local source: E406, nothing written)"
 mlc compile examples/minimal/mlc.yaml --target argo --out build/minimal || true
 
@@ -60,4 +64,5 @@ rm -rf "$tmp"
 
 printf '\nDone. Runs: examples/minimal/.mlc/runs/demo, examples/churn/.mlc/runs/demo\n'
 printf 'Argo documents: build/argo/workflow.yaml, build/prod/argo/workflow.yaml\n'
+printf 'Kubeflow pipeline: build/kfp/kubeflow/pipeline.yaml (kfp pipeline create -p churn build/kfp/kubeflow/pipeline.yaml)\n'
 printf 'Try: mlc init my-project, mlc explain E101, mlc diff --help, mlc graph --format dot\n'

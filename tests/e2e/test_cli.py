@@ -33,7 +33,7 @@ def test_default_file_is_mlc_yaml_in_the_current_directory() -> None:
 
 @pytest.mark.parametrize("args,fragment", [
     (["validate", "nope.yaml"], "nope.yaml: no such file"),
-    (["validate", str(CHURN), "--profile", "qa"], "unknown profile 'qa' (profiles: dev, staging, prod)"),
+    (["validate", str(CHURN), "--profile", "qa"], "unknown profile 'qa' (profiles: dev, staging, prod, kfp)"),
     (["validate", str(CHURN), "--target", "airflow"], "unknown target 'airflow'"),
     (["validate", str(CHURN), "--frobnicate"], "No such option"),
     (["validate", str(CHURN), "--format", "xml"], "unknown format 'xml'"),

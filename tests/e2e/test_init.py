@@ -53,7 +53,9 @@ def test_new_project_validates_compiles_and_runs(tmp_path, template: str) -> Non
     runs = [s["run"] for s in steps if "run" in s]
     assert "mlc validate --format github" in runs
     checks = [r.split()[2:] for r in runs if r.startswith("mlc compile")]
-    targets = (spec.get("targets") or {}).keys()
+    targets = set((spec.get("targets") or {}).keys())
+    for profile in (spec.get("profiles") or {}).values():   # e.g. churn's kfp: kubeflow
+        targets |= set((profile or {}).get("targets") or {})
     assert {c[c.index("--target") + 1] for c in checks} == set(targets)
     for args in checks:
         done = run_cli("compile", *args, cwd=project)

@@ -3,7 +3,9 @@ Standard library only.
 
 As a script: MLC_DEPLOY (JSON: endpoint, route_by, min_pass_rate, canary, storage prefix,
 and the manifest templates of plan/kserve.py: isvc, mirror, graph), MLC_PASSED ("true"/"false") or MLC_PASSED_DIR (a collection of `passed` files with
-index.json), MLC_MODEL_INDEX (index.json of a collection model, if any). Writes decision.json,
+index.json), MLC_MODEL_INDEX (index.json of a collection model, if any); on Kubeflow instead
+MLC_PASSED_ITEMS and MLC_PASSED_VALUES, MLC_MODEL_ITEMS and MLC_MODEL_URIS (collected lists,
+items as `{"key", "item"}` texts) or MLC_MODEL_URI. Writes decision.json,
 `deployed` (a JSON list, one entry per model to roll out, with its manifests), `graph` and
 `proceed` under MLC_OUT; exits 1 when the gate blocks the deploy (the run fails, reason gate).
 """
@@ -80,7 +82,11 @@ def rollout(spec, items, passed):
             if not passed.get(key, passed.get("", False)):
                 continue
             name = isvc_name(spec["endpoint"], key)
-            uri = spec["storage_prefix"] + (key + "/" if key else "") + spec.get("storage_suffix", "")
+            if "uris" in spec:  # Kubeflow: each model's artifact URI, as KFP reported it
+                uri = spec["uris"].get(key, spec["uris"].get("", ""))
+            else:
+                uri = spec["storage_prefix"] + (key + "/" if key else "") + \
+                    spec.get("storage_suffix", "")
             entry = {"key": key, "name": name,
                      "route_value": item.get(spec["route_by"]) if spec.get("route_by") else None,
                      "manifest": _text(inference_service(spec, name, uri, weight))}
@@ -113,9 +119,23 @@ def main():
         for entry in _read_collection(directory):
             with open(os.path.join(directory, entry["path"]), encoding="utf-8") as fh:
                 passed[entry["path"]] = fh.read().strip() == "true"
+    elif os.environ.get("MLC_PASSED_ITEMS"):  # Kubeflow: collected from the gate's loop
+        keys = [json.loads(t)["key"] for t in json.loads(os.environ["MLC_PASSED_ITEMS"])]
+        values = json.loads(os.environ["MLC_PASSED_VALUES"])
+        passed = {k: str(v).strip() == "true" for k, v in zip(keys, values)}
     else:
         passed = {"": os.environ.get("MLC_PASSED", "false").strip() == "true"}
-    if os.environ.get("MLC_MODEL_INDEX"):
+    if os.environ.get("MLC_MODEL_ITEMS"):  # Kubeflow: the collected models and their URIs
+        models = [json.loads(t) for t in json.loads(os.environ["MLC_MODEL_ITEMS"])]
+        items = [(m["key"], m["item"]) for m in models]
+        spec["uris"] = dict(zip([m["key"] for m in models],
+                                json.loads(os.environ["MLC_MODEL_URIS"])))
+        if list(passed) == [""]:
+            passed = {key: passed[""] for key, _ in items}
+    elif os.environ.get("MLC_MODEL_URI"):  # Kubeflow: one model
+        spec["uris"] = {"": os.environ["MLC_MODEL_URI"]}
+        items = [("", {})]
+    elif os.environ.get("MLC_MODEL_INDEX"):
         with open(os.environ["MLC_MODEL_INDEX"], encoding="utf-8") as fh:
             items = [(e["path"], e["key"]) for e in json.load(fh)]
         if list(passed) == [""]:

@@ -89,13 +89,16 @@ def expand(dims):
     return out
 
 
-def flat(head, values, whole):
+def flat(head, values, whole, escaped=False):
     """One withParam entry: `head` fields, the JSON of `whole`, and each value as text
-    (v_<name>) and JSON (j_<name>)."""
+    (v_<name>) and JSON (j_<name>); with `escaped`, also its text JSON-escaped (e_<name>),
+    for targets that cannot escape a value inside a JSON string themselves (Kubeflow)."""
     entry = dict(head, json=json.dumps(whole, separators=(",", ":"), ensure_ascii=False))
     for name, value in values.items():
         entry["v_" + name] = canonical(value)
         entry["j_" + name] = json.dumps(value, ensure_ascii=False)
+        if escaped:
+            entry["e_" + name] = json.dumps(canonical(value), ensure_ascii=False)[1:-1]
     return entry
 
 
@@ -123,14 +126,15 @@ def main():
         items = expand(dims) if dims else [("", {})]
     except ValueError as exc:
         sys.exit(f"mlc: {exc}")
+    escaped = os.environ.get("MLC_ESCAPED") == "1"
     with open(os.path.join(out, "items"), "w", encoding="utf-8") as fh:
-        json.dump([flat({"key": k}, i, i) for k, i in items], fh, separators=(",", ":"))
+        json.dump([flat({"key": k}, i, i, escaped) for k, i in items], fh, separators=(",", ":"))
     count = 0
     for name, sweep in json.loads(os.environ.get("MLC_SWEEPS", "{}")).items():
         trials = sweep_trials(sweep)
         count += len(trials)
         with open(os.path.join(out, "trials-" + name), "w", encoding="utf-8") as fh:
-            json.dump([flat({"index": str(i)}, t, {"index": i, "values": t})
+            json.dump([flat({"index": str(i)}, t, {"index": i, "values": t}, escaped)
                    for i, t in enumerate(trials)], fh, separators=(",", ":"))
     for directory in json.loads(os.environ.get("MLC_INDEX_DIRS", "[]")):
         os.makedirs(os.path.join(out, directory), exist_ok=True)

@@ -3,7 +3,8 @@
 As a script: MLC_RUN_NAME, MLC_CREATED (RFC 3339), MLC_TIMEZONE, MLC_PARAMS (JSON spec:
 {name: {type, default, default_template, enum, max_items}}), and MLC_ARG_<NAME> for each
 param (empty: not given). Writes run-id, run-date, run-started-at, run-json and, per param,
-p-<name> (canonical text) and pj-<name> (JSON) under MLC_OUT; exits 1 on a bad param value.
+p-<name> (canonical text) and pj-<name> (JSON) under MLC_OUT (with MLC_ESCAPED=1 also
+pe-<name>, the text JSON-escaped); exits 1 on a bad param value.
 """
 
 import datetime
@@ -124,6 +125,8 @@ def main():
     for name, value in values.items():
         files["p-" + name] = canonical(value)
         files["pj-" + name] = json.dumps(value, ensure_ascii=False)
+        if os.environ.get("MLC_ESCAPED") == "1":  # the text, JSON-escaped (Kubeflow)
+            files["pe-" + name] = json.dumps(canonical(value), ensure_ascii=False)[1:-1]
     for name, text in files.items():
         with open(os.path.join(out, name), "w", encoding="utf-8") as fh:
             fh.write(text)

@@ -2,7 +2,8 @@
 
 As a script: MLC_RESULTS (JSON list of {"index", "metrics"} where metrics is JSON text, as
 Argo aggregates output parameters), MLC_TRIALS (the flattened trial list), MLC_OBJECTIVE
-({"primary_metric", "goal"}). Writes best, best_params and trials under MLC_OUT.
+({"primary_metric", "goal"}). Writes best, best_params and trials under MLC_OUT, and
+uri-<output> for each artifact URI the best trial reported.
 """
 
 import json
@@ -35,7 +36,10 @@ def select(results, objective):
 def main():
     out = os.environ.get("MLC_OUT", "/tmp/mlc")
     os.makedirs(out, exist_ok=True)
-    results = json.loads(os.environ["MLC_RESULTS"])
+    # Argo aggregates each trial's outputs as an object; Kubeflow collects each trial's
+    # `result` output, a JSON text {"index", "metrics", "uris"} (uris: its artifacts' URIs).
+    results = [json.loads(r) if isinstance(r, str) else r
+               for r in json.loads(os.environ["MLC_RESULTS"])]
     trials = {int(t["index"]): json.loads(t["json"])["values"]
               for t in json.loads(os.environ["MLC_TRIALS"])}
     for entry in results:
@@ -44,8 +48,12 @@ def main():
         best, summary = select(results, json.loads(os.environ["MLC_OBJECTIVE"]))
     except ValueError as exc:
         sys.exit(f"mlc: {exc}")
-    for name, value in (("best", str(best)), ("best_params", json.dumps(trials[best])),
-                        ("trials", json.dumps(summary))):
+    files = [("best", str(best)), ("best_params", json.dumps(trials[best])),
+             ("trials", json.dumps(summary))]
+    for entry in results:
+        if int(entry["index"]) == best:
+            files += [("uri-" + name, uri) for name, uri in sorted(entry.get("uris", {}).items())]
+    for name, value in files:
         with open(os.path.join(out, name), "w", encoding="utf-8") as fh:
             fh.write(value)
     print(f"best trial: {best}")

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from importlib import resources
 
-MODULES = ("gates", "items", "select", "decide", "analysis", "run_info", "cachekey", "promote")
+MODULES = ("gates", "items", "select", "decide", "analysis", "run_info", "cachekey", "promote",
+           "pack", "rollout")
 
 
 def source_of(name: str) -> str:

@@ -24,7 +24,7 @@ MIB = 1024 * 1024
 REGISTRY: dict[str, TargetInfo] = {
     "argo": TargetInfo("argo", True, "argo", "kserve", child_runs=True,
                        limits=(("max_nodes_per_workflow", 5000), ("max_definition_bytes", MIB))),
-    "kubeflow": TargetInfo("kubeflow", True, None, "kserve",
+    "kubeflow": TargetInfo("kubeflow", True, "kubeflow", "kserve",
                            limits=(("max_nodes_per_workflow", 5000),
                                    ("max_definition_bytes", MIB))),
     "stepfunctions": TargetInfo("stepfunctions", True, None, "sagemaker",
