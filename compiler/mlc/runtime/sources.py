@@ -7,7 +7,7 @@ from __future__ import annotations
 from importlib import resources
 
 MODULES = ("gates", "items", "select", "decide", "analysis", "run_info", "cachekey", "promote",
-           "pack", "rollout")
+           "pack", "rollout", "batch")
 
 
 def source_of(name: str) -> str:

@@ -27,7 +27,7 @@ REGISTRY: dict[str, TargetInfo] = {
     "kubeflow": TargetInfo("kubeflow", True, "kubeflow", "kserve",
                            limits=(("max_nodes_per_workflow", 5000),
                                    ("max_definition_bytes", MIB))),
-    "stepfunctions": TargetInfo("stepfunctions", True, None, "sagemaker",
+    "stepfunctions": TargetInfo("stepfunctions", True, "stepfunctions", "sagemaker",
                                 limits=(("inline_map_max_concurrency", 40),
                                         ("max_parallel", 10000), ("max_definition_bytes", MIB))),
     "local": TargetInfo("local", False, None, "kserve"),
