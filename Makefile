@@ -35,7 +35,14 @@ $(WHEELS)/.stamp: pyproject.toml | $(BIN)/python
 	rm -f $(WHEELS)/mlc-*.whl
 	@touch $@
 
-test: $(STAMP) $(WHEELS)/.stamp
+# The Amazon States Language linters (statelint, asl-validator), pinned in tests/aws.
+NODE_TOOLS := tests/aws/node_modules/.stamp
+
+$(NODE_TOOLS): tests/aws/package.json tests/aws/package-lock.json
+	cd tests/aws && npm ci --no-audit --no-fund --silent
+	@touch $@
+
+test: $(STAMP) $(WHEELS)/.stamp $(NODE_TOOLS)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

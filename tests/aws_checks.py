@@ -134,10 +134,24 @@ def patch_moto_casing():
     def response(self, response, boto_service_name=None, service_action_name=None):
         _pascal(response)
 
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_callback as cb,
+    )
+
+    sync = cb.StateTaskServiceCallback._eval_sync
+
+    def eval_sync(self, env, sync_resolver, timeout_seconds, callback_endpoint,
+                  heartbeat_endpoint):
+        # moto 5.2 also listens for a task token on `.sync` tasks; on a retried attempt the
+        # first attempt's closed token ends the new one at once as timed out. mlc uses no
+        # task tokens: poll the job only, as AWS does for `.sync`.
+        return sync(self, env, sync_resolver, timeout_seconds, None, heartbeat_endpoint)
+
     originals = (sts.StateTaskService._normalise_parameters,
-                 sts.StateTaskService._normalise_response)
+                 sts.StateTaskService._normalise_response, sync)
     sts.StateTaskService._normalise_parameters = params
     sts.StateTaskService._normalise_response = response
+    cb.StateTaskServiceCallback._eval_sync = eval_sync
     return originals
 
 
@@ -146,8 +160,12 @@ def unpatch_moto_casing(originals) -> None:
         state_task_service as sts,
     )
 
-    sts.StateTaskService._normalise_parameters, sts.StateTaskService._normalise_response = \
-        originals
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_callback as cb,
+    )
+
+    (sts.StateTaskService._normalise_parameters, sts.StateTaskService._normalise_response,
+     cb.StateTaskServiceCallback._eval_sync) = originals
 
 
 def _case(value, shape):
@@ -180,6 +198,7 @@ class Harness:
         self.sagemaker = sagemaker or {}
         self.jobs: list[tuple[str, dict]] = []
         self.stubs: dict[str, Stub] = {}
+        self.default: Stub | None = None
         self.attempts: dict[str, int] = {}
 
     def __enter__(self) -> "Harness":
@@ -308,7 +327,7 @@ class Harness:
     def job(self, name: str, env: dict) -> bool:
         self.jobs.append((name, env))
         self.attempts[name] = self.attempts.get(name, 0) + 1
-        stub = self.stubs.get(name)
+        stub = self.stubs.get(name, self.default)
         return True if stub is None else bool(stub(name, env, self))
 
     def put(self, key: str, body: str) -> None:
@@ -329,3 +348,83 @@ class Harness:
 
     def names(self) -> list[str]:
         return [n for n, _ in self.jobs]
+
+    def entered(self, execution: dict) -> list[str]:
+        """The states the execution entered, in order."""
+        events = self.sfn.get_execution_history(executionArn=execution["executionArn"],
+                                                maxResults=1000)["events"]
+        return [e["stateEnteredEventDetails"]["name"] for e in events
+                if "stateEnteredEventDetails" in e]
+
+
+# -- the task driver, run for real inside moto's Batch -----------------------------------------
+class BotoS3:
+    """runtime/batch.py's S3 interface over a boto3 client (moto in-process)."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def get(self, bucket, key):
+        try:
+            return self.client.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except self.client.exceptions.NoSuchKey:
+            return None
+
+    def head(self, bucket, key):
+        try:
+            head = self.client.head_object(Bucket=bucket, Key=key)
+        except Exception:
+            return None
+        return {"Last-Modified": head["LastModified"].strftime("%a, %d %b %Y %H:%M:%S GMT")}
+
+    def put(self, bucket, key, body):
+        self.client.put_object(Bucket=bucket, Key=key, Body=body)
+
+    def copy(self, bucket, src, dst):
+        self.client.copy_object(Bucket=bucket, Key=dst, CopySource={"Bucket": bucket, "Key": src})
+
+    def list(self, bucket, prefix):
+        keys = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket,
+                                                                           Prefix=prefix):
+            keys += [o["Key"] for o in page.get("Contents", [])]
+        return keys
+
+
+def job_environment(template: dict, job_name: str) -> dict:
+    """A job definition's environment with its Fn::FindInMap values resolved."""
+    runtime = template["Mappings"]["Mlc"]["Runtime"]
+    for res in template["Resources"].values():
+        if res["Type"] == "AWS::Batch::JobDefinition" and \
+                res["Properties"]["JobDefinitionName"].endswith("-" + job_name):
+            env = {}
+            for e in res["Properties"]["ContainerProperties"]["Environment"]:
+                value = e["Value"]
+                env[e["Name"]] = runtime[value["Fn::FindInMap"][2]] if isinstance(value, dict) \
+                    else value
+            return env
+    raise KeyError(job_name)
+
+
+def run_driver(harness: "Harness", workdir: Path) -> Stub:
+    """A stub that runs each job's task driver (runtime/batch.py) for real: inputs from and
+    outputs to moto's S3, the command as a real process."""
+    from mlc.runtime.batch import Failure, Task
+
+    counter = [0]
+
+    def stub(name: str, overrides: dict, h: "Harness") -> bool:
+        job = name[:-len("-trial")] if name.endswith("-trial") else name
+        env = dict(os.environ)
+        env.update(job_environment(h.template, job))
+        env.update({k: v for k, v in overrides.items() if k != "MANAGED_BY_AWS"})
+        counter[0] += 1
+        env["MLC_DATA_DIR"] = str(workdir / f"job-{counter[0]}")
+        spec = json.loads(env["MLC_TASK"])
+        try:
+            return Task(spec, env, s3=BotoS3(h.s3)).execute() == 0
+        except Failure as exc:
+            print(f"mlc: {exc}")
+            return False
+
+    return stub

@@ -107,12 +107,13 @@ class S3:
                       for k, v in sorted(query.items()))
         return base, path, qs
 
-    def request(self, method, bucket, key="", query=None, body=b"", headers=None):
+    def signed(self, method, bucket, key="", query=None, body=b"", headers=None, now=None):
+        """(url, headers) of a request signed with Signature Version 4."""
         query = query or {}
         base, path, qs = self._url(bucket, key, query)
         host = urllib.parse.urlparse(base).netloc
         creds = self.credentials()
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = now or datetime.datetime.now(datetime.timezone.utc)
         stamp, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
         payload = hashlib.sha256(body).hexdigest()
         hdrs = {"host": host, "x-amz-date": stamp, "x-amz-content-sha256": payload}
@@ -133,7 +134,10 @@ class S3:
         hdrs["authorization"] = (f"AWS4-HMAC-SHA256 Credential={creds['key']}/{scope}, "
                                  f"SignedHeaders={';'.join(names)}, Signature={signature}")
         del hdrs["host"]
-        url = base + path + ("?" + qs if qs else "")
+        return base + path + ("?" + qs if qs else ""), hdrs
+
+    def request(self, method, bucket, key="", query=None, body=b"", headers=None):
+        url, hdrs = self.signed(method, bucket, key, query, body, headers)
         request = urllib.request.Request(url, data=body if method in ("PUT", "POST") else None,
                                          method=method, headers=hdrs)
         for attempt in range(5):
@@ -164,7 +168,9 @@ class S3:
         return headers if status == 200 else None
 
     def put(self, bucket, key, body):
-        status, text, _ = self.request("PUT", bucket, key, body=body)
+        # an explicit type: urllib would send form data's, which servers may parse away
+        status, text, _ = self.request("PUT", bucket, key, body=body,
+                                       headers={"content-type": "application/octet-stream"})
         if status != 200:
             raise Failure(f"S3 PUT s3://{bucket}/{key}: HTTP {status}: {text[:200]!r}")
 

@@ -116,8 +116,12 @@ class Machine:
         else:
             start["Parameters"]["args"] = "{}"
         chain.add("mlc-start", start)
-        chain.add("mlc-run", self.batch("mlc-run", self.names.job("mlc-run"), TOP, extra=[
-            env("MLC_CREATED", path="$$.Execution.StartTime"), env("MLC_ARGS", path="$.args")]))
+        run = self.batch("mlc-run", self.names.job("mlc-run"), TOP, extra=[
+            env("MLC_CREATED", path="$$.Execution.StartTime"), env("MLC_ARGS", path="$.args")])
+        # the params are in S3 from here on (run.json): the state keeps only the job's id
+        run["ResultSelector"] = {"job.$": "$.JobId"}
+        run["ResultPath"] = "$.args"
+        chain.add("mlc-run", run)
 
     # tasks ------------------------------------------------------------------------------------
     def batch(self, job_name: str, job: str, context: str, *, trial: bool = False,
