@@ -1,6 +1,6 @@
 #!/bin/sh
 # make demo: validate the shipped examples, run them on this machine, compile churn for Argo
-# and Kubeflow.
+# and Kubeflow and the SageMaker example for Step Functions.
 # The examples' step code runs `python`: make puts .venv/bin first on PATH.
 set -eu
 cd "$(dirname "$0")/.."
@@ -46,6 +46,18 @@ mlc compile examples/churn/mlc.yaml --target argo --profile prod --out build/pro
 step "mlc compile examples/churn/mlc.yaml --target kubeflow --profile kfp   (KFP v2 IR, one run within 5,000 nodes)"
 mlc compile examples/churn/mlc.yaml --target kubeflow --profile kfp --out build/kfp
 
+step "mlc validate examples/sagemaker/mlc.yaml   (iris on AWS: a sweep on Batch, a SageMaker canary)"
+mlc validate examples/sagemaker/mlc.yaml
+
+step "mlc run examples/sagemaker --profile dev   (the same DAG here: sweep, gate, rendered deploy)"
+rm -rf examples/sagemaker/.mlc/runs/demo
+(cd examples/sagemaker && mlc run --profile dev --run-id demo 2>&1) || exit 1
+
+step "mlc compile examples/sagemaker/mlc.yaml --target stepfunctions   (a state machine and its CloudFormation stack)"
+mlc compile examples/sagemaker/mlc.yaml --target stepfunctions --out build/sagemaker
+python -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(d["States"]), "states:", ", ".join(list(d["States"])[:12]), "...")' \
+  build/sagemaker/stepfunctions/statemachine.asl.json
+
 step "mlc compile examples/minimal/mlc.yaml --target argo   (a local source: E406, nothing written)"
 mlc compile examples/minimal/mlc.yaml --target argo --out build/minimal || true
 
@@ -65,4 +77,5 @@ rm -rf "$tmp"
 printf '\nDone. Runs: examples/minimal/.mlc/runs/demo, examples/churn/.mlc/runs/demo\n'
 printf 'Argo documents: build/argo/workflow.yaml, build/prod/argo/workflow.yaml\n'
 printf 'Kubeflow pipeline: build/kfp/kubeflow/pipeline.yaml (kfp pipeline create -p churn build/kfp/kubeflow/pipeline.yaml)\n'
+printf 'Step Functions: build/sagemaker/stepfunctions/{statemachine.asl.json,template.yaml} (docs/targets/stepfunctions.md: package, deploy)\n'
 printf 'Try: mlc init my-project, mlc explain E101, mlc diff --help, mlc graph --format dot\n'

@@ -70,7 +70,6 @@ def lint_template(template: Path, asl: Path) -> list[str]:
     props = doc["Resources"]["StateMachine"]["Properties"]
     props.pop("DefinitionS3Location")
     props["Definition"] = json.loads(asl.read_text())
-    doc.pop("Metadata", None)
     inlined = template.with_name("inlined.template.json")
     inlined.write_text(json.dumps(doc, indent=1))
     try:
@@ -79,6 +78,10 @@ def lint_template(template: Path, asl: Path) -> list[str]:
         inlined.unlink()
     if run.returncode != 0:
         problems.append("cfn-lint, definition inlined: " + (run.stdout + run.stderr).strip())
+    for nested in sorted(template.parent.glob("jobs-*.yaml")):
+        run = subprocess.run(cfn_lint + [str(nested)], capture_output=True, text=True)
+        if run.returncode != 0:
+            problems.append(f"cfn-lint {nested.name}: " + (run.stdout + run.stderr).strip())
     return problems
 
 

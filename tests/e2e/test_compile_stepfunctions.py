@@ -219,3 +219,40 @@ def test_eventbridge_cron() -> None:
     assert eventbridge_cron("0 8 * * 1-5") == "0 8 ? * 2-6 *"
     assert eventbridge_cron("0 8 * * 0,6") == "0 8 ? * 1,7 *"
     assert eventbridge_cron("0 8 * * MON") == "0 8 ? * MON *"
+
+
+def chain_spec(n: int) -> str:
+    steps = "".join(f"  s{i}: {{image: python:3.12-slim, command: python step.py {i}"
+                    + (f", needs: [s{i - 1}]" if i else "") + "}\n" for i in range(n))
+    return ("apiVersion: mlc/v1\nproject: {name: long, version: 1.0.0}\nsteps:\n" + steps +
+            "targets:\n  stepfunctions:\n    region: us-east-1\n"
+            "    role: arn:aws:iam::123456789012:role/states\n"
+            "    artifact_store: s3://mlc-test-artifacts/\n"
+            "    job_queue: arn:aws:batch:us-east-1:123456789012:job-queue/cpu\n")
+
+
+def test_large_pipelines_nest_job_stacks(tmp_path) -> None:
+    """Above 150 job definitions (CloudFormation: 500 resources and 200 outputs a stack), the
+    job definitions go to nested stacks jobs-<n>.yaml; the root wires their ARNs in."""
+    from tests.aws_checks import lint_template
+
+    (tmp_path / "mlc.yaml").write_text(chain_spec(320))
+    out = compiled(tmp_path / "mlc.yaml", tmp_path / "out")
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["jobs-1.yaml", "jobs-2.yaml", "jobs-3.yaml", "statemachine.asl.json",
+                     "template.yaml"]
+    root = yaml.safe_load((out / "template.yaml").read_text())
+    stacks = {k: r for k, r in root["Resources"].items()
+              if r["Type"] == "AWS::CloudFormation::Stack"}
+    assert [s["Properties"]["TemplateURL"] for s in stacks.values()] == \
+        ["jobs-1.yaml", "jobs-2.yaml", "jobs-3.yaml"]
+    subs = root["Resources"]["StateMachine"]["Properties"]["DefinitionSubstitutions"]
+    assert subs["JobS0"] == {"Fn::GetAtt": ["Jobs1", "Outputs.JobS0"]}
+    total = 0
+    for n in (1, 2, 3):
+        doc = yaml.safe_load((out / f"jobs-{n}.yaml").read_text())
+        jobs = [k for k, r in doc["Resources"].items() if r["Type"] == "AWS::Batch::JobDefinition"]
+        assert len(jobs) <= 150 and set(doc["Outputs"]) == set(jobs)
+        total += len(jobs)
+    assert total == 321   # 320 steps and the run-info job
+    assert lint_template(out / "template.yaml", out / "statemachine.asl.json") == []

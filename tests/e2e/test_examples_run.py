@@ -70,6 +70,21 @@ def test_churn_dev_runs(tmp_path) -> None:
     assert second["steps"]["train"]["status"] == "cached"
 
 
+def test_sagemaker_dev_runs(tmp_path) -> None:
+    """The Step Functions example runs here with --profile dev: its sweep picks a C, its gate
+    passes, and the deploy is rendered for KServe (the local server)."""
+    project = copy("sagemaker", tmp_path)
+    done = run_cli("run", "--profile", "dev", "--run-id", "demo", cwd=project, env=ENV)
+    assert done.returncode == 0, done.stderr
+    run_dir = project / ".mlc" / "runs" / "demo"
+    record = json.loads((run_dir / "run.json").read_text())
+    assert record["status"] == "succeeded"
+    best = json.loads((run_dir / "steps/train/outputs/best_params").read_text())
+    assert best["c"] in (0.1, 1.0, 10.0)
+    decision = json.loads((run_dir / "steps/release/decision.json").read_text())
+    assert decision["proceed"]
+
+
 def test_churn_base_needs_a_local_profile(tmp_path) -> None:
     done = run_cli("run", str(EXAMPLES / "churn" / "mlc.yaml"), "--run-id", "x", env=ENV)
     assert done.returncode == 1

@@ -321,3 +321,48 @@ def test_stack_deploys_in_moto(tmp_path, name: str) -> None:
         jobs = batch.describe_job_definitions()["jobDefinitions"]
         assert len(jobs) == sum(1 for r in doc["Resources"].values()
                                 if r["Type"] == "AWS::Batch::JobDefinition")
+
+
+def test_nested_job_stacks_deploy_in_moto(tmp_path) -> None:
+    """The jobs-<n>.yaml stacks deploy, and the root with their outputs. moto cannot resolve
+    `Fn::GetAtt` on a nested stack's outputs, so the test creates each job stack itself and
+    hands the root their outputs in place of the GetAtt (what CloudFormation does)."""
+    import boto3
+    import yaml
+    from moto import mock_aws
+
+    from tests.e2e.test_compile_stepfunctions import chain_spec
+
+    (tmp_path / "mlc.yaml").write_text(chain_spec(160))
+    out = compiled(tmp_path / "mlc.yaml", tmp_path / "out")
+    doc = yaml.safe_load((out / "template.yaml").read_text())
+    with mock_aws():
+        cfn = boto3.client("cloudformation", region_name="us-east-1")
+        outputs = {}
+        for key, res in list(doc["Resources"].items()):
+            if res["Type"] != "AWS::CloudFormation::Stack":
+                continue
+            name = res["Properties"]["TemplateURL"]
+            cfn.create_stack(StackName=key, TemplateBody=(out / name).read_text(),
+                             Parameters=[{"ParameterKey": "JobRole", "ParameterValue": ""}])
+            stack = cfn.describe_stacks(StackName=key)["Stacks"][0]
+            assert stack["StackStatus"] == "CREATE_COMPLETE"
+            outputs[key] = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+            del doc["Resources"][key]
+        props = doc["Resources"]["StateMachine"]["Properties"]
+        props.pop("DefinitionS3Location")
+        subs = {k: outputs[v["Fn::GetAtt"][0]][v["Fn::GetAtt"][1].split(".", 1)[1]]
+                if "Fn::GetAtt" in v else v
+                for k, v in props.pop("DefinitionSubstitutions").items()}
+        props["DefinitionString"] = {"Fn::Sub": [(out / "statemachine.asl.json").read_text(),
+                                                 subs]}
+        cfn.create_stack(StackName="mlc", TemplateBody=json.dumps(doc))
+        stack = cfn.describe_stacks(StackName="mlc")["Stacks"][0]
+        assert stack["StackStatus"] == "CREATE_COMPLETE"
+        jobs = boto3.client("batch", region_name="us-east-1").describe_job_definitions(
+            maxResults=1000)["jobDefinitions"]
+        assert len(jobs) == 161
+        arn = stack["Outputs"][0]["OutputValue"]
+        definition = boto3.client("stepfunctions", region_name="us-east-1").describe_state_machine(
+            stateMachineArn=arn)["definition"]
+        assert "${" not in definition and definition.count("job-definition/long-s") == 160

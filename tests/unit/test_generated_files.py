@@ -31,7 +31,7 @@ def test_examples_validate_against_the_exported_schema() -> None:
     schema = json.loads(schema_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     validator = jsonschema.Draft202012Validator(schema)
-    for name in ("minimal", "churn"):
+    for name in ("minimal", "churn", "sagemaker"):
         doc = load12(EXAMPLES / name / "mlc.yaml")
         errors = sorted(validator.iter_errors(doc), key=str)
         assert not errors, errors[0]

@@ -61,7 +61,7 @@ class StepFunctionsTarget:
         for deploy in plan.deploys.values():
             alarm_resources.update(alarms(plan.base_name, deploy, tags))
         files = {"statemachine.asl.json": definition,
-                 "template.yaml": [template.document(alarm_resources, bool(plan.deploys))]}
+                 **template.files(alarm_resources, bool(plan.deploys))}
         return Lowered(files=files)
 
 

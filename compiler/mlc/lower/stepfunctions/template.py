@@ -22,6 +22,10 @@ RUNTIME_KEYS = {"batch": "Driver", "run_info": "RunInfo", "items": "Items", "sel
 DEFAULT_VCPU = "1"
 DEFAULT_MEMORY_MIB = 2048
 MIN_ATTEMPT_S = 60           # Batch: attemptDurationSeconds is at least 60
+# CloudFormation: 500 resources and 200 outputs a stack, 1 MB a template (from S3)
+JOBS_PER_STACK = 150
+STACK_BYTES = 700_000
+JOB_OVERHEAD = 1_200         # a job definition's YAML beside its MLC_TASK, about
 _UNITS = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
           "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
 
@@ -116,7 +120,63 @@ class Template:
         self.substitutions[self.names.queue(accelerator)] = self.settings.accelerators.get(
             accelerator, "")
 
-    def document(self, alarms: dict[str, dict], deploys: bool) -> dict:
+    def files(self, alarms: dict[str, dict], deploys: bool) -> dict[str, list[dict]]:
+        """template.yaml, and when the job definitions do not fit one stack (CloudFormation:
+        500 resources, 200 outputs, 1 MB a template), jobs-<n>.yaml: nested stacks of at most
+        JOBS_PER_STACK job definitions each, which `aws cloudformation package` uploads with
+        the definition."""
+        chunks = self.chunks()
+        if len(chunks) <= 1:
+            return {"template.yaml": [self.root(alarms, deploys, self.resources, {})]}
+        out: dict[str, list[dict]] = {}
+        nested: dict[str, dict] = {}
+        for n, chunk in enumerate(chunks, 1):
+            name, stack = f"jobs-{n}.yaml", f"Jobs{n}"
+            out[name] = [self.nested(chunk, n, len(chunks))]
+            nested[stack] = {"Type": "AWS::CloudFormation::Stack", "Properties": {
+                "TemplateURL": name, "Parameters": {"JobRole": {"Ref": "JobRole"}},
+                "Tags": [{"Key": k, "Value": v} for k, v in self.tags.items()]}}
+            for logical in chunk:
+                self.substitutions[logical] = {"Fn::GetAtt": [stack, f"Outputs.{logical}"]}
+        return {"template.yaml": [self.root(alarms, deploys, {}, nested)], **out}
+
+    def chunks(self) -> list[list[str]]:
+        """Job definitions in order, cut where a stack would pass JOBS_PER_STACK or about
+        STACK_BYTES of YAML."""
+        chunks: list[list[str]] = [[]]
+        size = 0
+        for logical, res in sorted(self.resources.items()):
+            cost = JOB_OVERHEAD + len(res["Properties"]["ContainerProperties"]["Environment"][0]
+                                      ["Value"])
+            if chunks[-1] and (len(chunks[-1]) >= JOBS_PER_STACK or size + cost > STACK_BYTES):
+                chunks.append([])
+                size = 0
+            chunks[-1].append(logical)
+            size += cost
+        return chunks
+
+    def runtime(self) -> dict:
+        return {"Mlc": {"Runtime": {RUNTIME_KEYS[m]: compact_source(m) for m in
+                                    sorted(self.used_modules, key=lambda m: RUNTIME_KEYS[m])}}}
+
+    def nested(self, chunk: list[str], n: int, total: int) -> dict:
+        return {
+            "AWSTemplateFormatVersion": "2010-09-09",
+            "Description": f"{self.plan.project} {self.plan.version}: job definitions {n} of "
+                           f"{total} of the pipeline {self.plan.base_name}, compiled by mlc",
+            "Parameters": {"JobRole": {"Type": "String", "Default": "",
+                                       "Description": "The role (ARN) of the jobs"}},
+            "Conditions": self.conditions(),
+            "Mappings": self.runtime(),
+            "Resources": {k: self.resources[k] for k in chunk},
+            "Outputs": {k: {"Value": {"Ref": k}} for k in chunk},
+        }
+
+    @staticmethod
+    def conditions() -> dict:
+        return {"HasJobRole": {"Fn::Not": [{"Fn::Equals": [{"Ref": "JobRole"}, ""]}]}}
+
+    def root(self, alarms: dict[str, dict], deploys: bool, jobs: dict, nested: dict) -> dict:
         s = self.settings
         params: dict = {
             "JobQueue": {"Type": "String", "Default": s.job_queue or "",
@@ -134,8 +194,6 @@ class Template:
             params["ModelRole"] = {"Type": "String", "Default": s.model_role or "",
                                    "Description": "The role (ARN) SageMaker models run as"}
             self.substitutions["ModelRole"] = {"Ref": "ModelRole"}
-        runtime = {RUNTIME_KEYS[m]: compact_source(m)
-                   for m in sorted(self.used_modules, key=lambda m: RUNTIME_KEYS[m])}
         machine: dict = {
             "StateMachineName": self.plan.base_name,
             "StateMachineType": "STANDARD",
@@ -146,23 +204,27 @@ class Template:
         }
         resources: dict = {"StateMachine": {"Type": "AWS::StepFunctions::StateMachine",
                                             "Properties": machine}}
-        resources.update(sorted(self.resources.items()))
+        resources.update(sorted(jobs.items()))
+        resources.update(nested)
         resources.update(alarms)
         if self.plan.schedule is not None:
             resources["Schedule"] = self.schedule()
-        return {
+        doc: dict = {
             "AWSTemplateFormatVersion": "2010-09-09",
             "Description": f"{self.plan.project} {self.plan.version}: the pipeline "
                            f"{self.plan.base_name}, compiled by mlc",
-            # DefinitionS3Location names the local file `aws cloudformation package` uploads
-            # (SPEC 11): that is the intended use, which cfn-lint's W3002 warns about
+            # DefinitionS3Location (and a nested stack's TemplateURL) names a local file that
+            # `aws cloudformation package` uploads (SPEC 11): that is the intended use, which
+            # cfn-lint's W3002 warns about
             "Metadata": {"cfn-lint": {"config": {"ignore_checks": ["W3002"]}}},
             "Parameters": params,
-            "Conditions": {"HasJobRole": {"Fn::Not": [{"Fn::Equals": [{"Ref": "JobRole"}, ""]}]}},
-            "Mappings": {"Mlc": {"Runtime": runtime}},
-            "Resources": resources,
-            "Outputs": {"StateMachineArn": {"Value": {"Ref": "StateMachine"}}},
         }
+        if jobs:
+            doc["Conditions"] = self.conditions()
+            doc["Mappings"] = self.runtime()
+        doc["Resources"] = resources
+        doc["Outputs"] = {"StateMachineArn": {"Value": {"Ref": "StateMachine"}}}
+        return doc
 
     def schedule(self) -> dict:
         sched = self.plan.schedule
