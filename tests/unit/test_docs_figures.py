@@ -26,3 +26,13 @@ def test_readme_states_churns_compiled_size(tmp_path) -> None:
     size = len(result.files["workflow.yaml"])
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert f"workflow.yaml ({size} bytes)" in readme
+
+
+def test_readme_states_the_step_functions_example_sizes(tmp_path) -> None:
+    from mlc.api import compile as compile_spec
+
+    result = compile_spec(str(EXAMPLES / "sagemaker" / "mlc.yaml"), target="stepfunctions",
+                          out=str(tmp_path))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in ("statemachine.asl.json", "template.yaml"):
+        assert f"{name} ({len(result.files[name])} bytes)" in readme
