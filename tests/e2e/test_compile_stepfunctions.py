@@ -236,23 +236,41 @@ def test_large_pipelines_nest_job_stacks(tmp_path) -> None:
     job definitions go to nested stacks jobs-<n>.yaml; the root wires their ARNs in."""
     from tests.aws_checks import lint_template
 
-    (tmp_path / "mlc.yaml").write_text(chain_spec(320))
+    (tmp_path / "mlc.yaml").write_text(chain_spec(160))
     out = compiled(tmp_path / "mlc.yaml", tmp_path / "out")
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["jobs-1.yaml", "jobs-2.yaml", "jobs-3.yaml", "statemachine.asl.json",
-                     "template.yaml"]
+    assert names == ["jobs-1.yaml", "jobs-2.yaml", "statemachine.asl.json", "template.yaml"]
     root = yaml.safe_load((out / "template.yaml").read_text())
     stacks = {k: r for k, r in root["Resources"].items()
               if r["Type"] == "AWS::CloudFormation::Stack"}
     assert [s["Properties"]["TemplateURL"] for s in stacks.values()] == \
-        ["jobs-1.yaml", "jobs-2.yaml", "jobs-3.yaml"]
+        ["jobs-1.yaml", "jobs-2.yaml"]
     subs = root["Resources"]["StateMachine"]["Properties"]["DefinitionSubstitutions"]
     assert subs["JobS0"] == {"Fn::GetAtt": ["Jobs1", "Outputs.JobS0"]}
     total = 0
-    for n in (1, 2, 3):
+    for n in (1, 2):
         doc = yaml.safe_load((out / f"jobs-{n}.yaml").read_text())
         jobs = [k for k, r in doc["Resources"].items() if r["Type"] == "AWS::Batch::JobDefinition"]
         assert len(jobs) <= 150 and set(doc["Outputs"]) == set(jobs)
         total += len(jobs)
-    assert total == 321   # 320 steps and the run-info job
+    assert total == 161   # 160 steps and the run-info job
     assert lint_template(out / "template.yaml", out / "statemachine.asl.json") == []
+
+
+def test_definition_size_is_e405_in_validate_and_compile(tmp_path) -> None:
+    """SPEC 10: the ASL, as the file AWS receives, at most max_definition_bytes (E405 at 1:1),
+    reported by `validate` as by `compile`, and nothing written."""
+    spec = SHAPES["chain"].read_text().replace(
+        "job_queue: arn:aws:batch:us-east-1:123456789012:job-queue/cpu",
+        "job_queue: arn:aws:batch:us-east-1:123456789012:job-queue/cpu\n"
+        "    limits: {max_definition_bytes: 5000}")
+    (tmp_path / "mlc.yaml").write_text(spec)
+    for extra in ([], ["compile", "--out", str(tmp_path / "out")]):
+        command = extra[:1] or ["validate"]
+        done = run_cli(*command, str(tmp_path / "mlc.yaml"), "--target", "stepfunctions",
+                       *extra[1:])
+        assert done.returncode == 1
+        assert re.search(r"mlc\.yaml:1:1: error\[E405\]: \[target stepfunctions\] "
+                         r"statemachine\.asl\.json is \d+ bytes; limit 5000", done.stderr), \
+            done.stderr
+    assert not (tmp_path / "out").exists()

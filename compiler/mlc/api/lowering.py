@@ -35,12 +35,14 @@ def render_target(cfg: Config, graph: PipelineGraph, target: str, kind: str = "t
     files = {name: render_file(name, content, source_name, documents.get(name))
              for name, content in sorted(lowered.files.items())}
     return Rendered(files, lowered.diagnostics + definition_sizes(cfg, target, lowered.files,
-                                                                  documents))
+                                                                  documents, files))
 
 
 def definition_sizes(cfg: Config, target: str, files: dict,
-                     documents: dict[str, list[bytes]]) -> list[Diagnostic]:
-    """E405: each Argo object, pipeline.yaml and the ASL at most max_definition_bytes."""
+                     documents: dict[str, list[bytes]],
+                     rendered: dict[str, bytes] | None = None) -> list[Diagnostic]:
+    """E405: each Argo object, pipeline.yaml and the ASL (its file's bytes, as uploaded) at
+    most max_definition_bytes; on stepfunctions each CloudFormation template too."""
     from ..targets import limit
 
     cap = limit(cfg.doc, target, "max_definition_bytes")
@@ -48,11 +50,16 @@ def definition_sizes(cfg: Config, target: str, files: dict,
     for name, content in sorted(files.items()):
         docs = content if isinstance(content, list) else [content]
         for i, doc in enumerate(docs):
-            size = len(documents[name][i]) if name in documents else \
-                len(json.dumps(doc).encode("utf-8"))
+            if name in documents:
+                size = len(documents[name][i])
+            elif rendered is not None and name in rendered:
+                size = len(rendered[name])
+            else:
+                size = len(json.dumps(doc).encode("utf-8"))
             if size > cap:
-                kind = doc.get("kind", name) if isinstance(doc, dict) else name
-                out.append(cfg.at("E405", f"{kind} in {name} is {size} bytes; limit {cap}", (1, 1),
+                kind = doc.get("kind") if isinstance(doc, dict) else None
+                what = f"{kind} in {name}" if kind else name
+                out.append(cfg.at("E405", f"{what} is {size} bytes; limit {cap}", (1, 1),
                                   hint="reduce literal lists and steps, or raise "
                                   f"targets.{target}.limits.max_definition_bytes")
                            .tagged(target=target))
