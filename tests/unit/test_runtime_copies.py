@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mlc.plan import canonical
-from mlc.runtime import items, run_info
+from mlc.runtime import batch, cachekey, items, run_info
 
 values = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.text(),
                                 st.floats(allow_nan=False, allow_infinity=False)),
@@ -16,7 +16,24 @@ values = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.text
 
 @given(values)
 def test_every_copy_of_canonical_agrees(value) -> None:
-    assert items.canonical(value) == run_info.canonical(value) == canonical(value)
+    assert items.canonical(value) == run_info.canonical(value) == batch.canonical(value) == \
+        canonical(value)
+
+
+@given(st.one_of(st.text(), st.integers(), st.booleans(),
+                 st.floats(allow_nan=False, allow_infinity=False)))
+def test_every_copy_of_item_key_encoding_agrees(value) -> None:
+    """The Batch driver names S3 prefixes by item key: the items task's keys, exactly."""
+    assert batch.enc(value) == items.enc(value)
+
+
+def test_every_copy_of_tree_digest_agrees(tmp_path) -> None:
+    (tmp_path / "d" / "sub").mkdir(parents=True)
+    (tmp_path / "d" / "a.txt").write_text("a")
+    (tmp_path / "d" / "sub" / "b.bin").write_bytes(b"\0\1")
+    (tmp_path / "f").write_text("file")
+    for path in (tmp_path / "d", tmp_path / "f"):
+        assert batch.tree_digest(str(path)) == cachekey.tree_digest(str(path))
 
 
 def test_canonical_examples() -> None:
