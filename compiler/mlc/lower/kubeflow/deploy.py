@@ -13,7 +13,7 @@ from typing import Any
 from ...plan import DeployPlan, Mode
 from ...runtime import compact_source
 from .ir import LIST, STRING, output
-from .syntax import COMMAND, SCRIPT_OUT, in_param, k8s
+from .syntax import SCRIPT_OUT, command, in_param, k8s
 
 
 def rollout_source() -> str:
@@ -73,7 +73,7 @@ def deploy(b: Any, d: DeployPlan) -> None:
     args += ["--", "python", "-c", rollout_source()]
     task = f"{name}-rollout"
     comp = ir.component(task, {"deployed": STRING, "graph": STRING}, {}, {}, {},
-                        {"container": {"args": args, "command": list(COMMAND),
+                        {"container": {"args": args, "command": command(args),
                                        "image": b.settings.runtime_image}})
     b.platform(f"exec-{task}")
     secret = (d.analysis or {}).get("credentials")

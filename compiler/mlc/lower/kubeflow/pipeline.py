@@ -41,7 +41,6 @@ from ...runtime.items import expand, flat, sweep_trials
 from ..base import Lowered, Options
 from .ir import LIST, STRING, Pipeline, Ref, Scope, const, item, output, param
 from .syntax import (
-    COMMAND,
     CONFIG_PATH,
     CREATED,
     EXECUTOR_INPUT,
@@ -56,6 +55,7 @@ from .syntax import (
     out_path,
     out_uri,
 )
+from .syntax import command as driver_command
 
 SCHEMA = {"model": "system.Model", "dataset": "system.Dataset", "metrics": "system.Metrics"}
 RUN = "mlc-run"
@@ -197,7 +197,7 @@ class Builder:
         for src, dst in copies:
             args += ["--copy", src, dst]
         args += ["--", "python", "-c", compact_source(module)]
-        executor = {"container": {"args": args, "command": list(COMMAND),
+        executor = {"container": {"args": args, "command": driver_command(args),
                                   "image": self.settings.runtime_image}}
         comp = self.ir.component(name, inputs, artifacts_in or {}, outputs,
                                  artifacts_out or {}, executor)
@@ -395,7 +395,7 @@ class Builder:
         else:
             command = [texts.text(a) for a in step.argv]
         args += ["--"] + command
-        container: dict = {"args": args, "command": list(COMMAND), "image": step.image}
+        container: dict = {"args": args, "command": driver_command(args), "image": step.image}
         resources = container_resources(step.resources)
         if resources:
             container["resources"] = resources
@@ -587,7 +587,7 @@ class Builder:
             args += ["--file", out_file("mlc_item"), env["MLC_ITEM"]]
         args += ["--", "python", "-c", compact_source("promote")]
         self.ir.executors[f"exec-{name}"] = {"container": {
-            "args": args, "command": list(COMMAND), "image": self.settings.runtime_image}}
+            "args": args, "command": driver_command(args), "image": self.settings.runtime_image}}
         self.platform(f"exec-{name}")
         self.ir.add_task(scope, name, comp, params=params, cachingOptions={}, after=[
             f"{k8s(step.name)}-best-{k8s(o.name)}" for o in step.outputs if not o.by_mlc])

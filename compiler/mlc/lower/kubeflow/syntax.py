@@ -46,6 +46,29 @@ fi
 
 COMMAND = ["/bin/sh", "-ec", DRIVER]
 
+# The same driver without --copy and --result, for the containers that use neither (most):
+# each executor repeats its command, so a pipeline of 1,000 steps is 0.9 MB smaller.
+SLIM_DRIVER = """\
+set -e
+while [ "$#" -gt 0 ]; do
+  case "$1" in
+    --env) export "$2"; shift 2 ;;
+    --dir) mkdir -p "$2"; shift 2 ;;
+    --file) mkdir -p "$(dirname "$2")"; printf '%s' "$3" > "$2"; shift 3 ;;
+    --) shift; break ;;
+    *) echo "mlc: unknown driver argument $1" >&2; exit 2 ;;
+  esac
+done
+exec "$@"
+"""
+
+
+def command(args: list[str]) -> list[str]:
+    """The driver a container with these arguments needs (the slim one when it can)."""
+    head = args[: args.index("--")] if "--" in args else args
+    driver = DRIVER if "--copy" in head or "--result" in head else SLIM_DRIVER
+    return ["/bin/sh", "-ec", driver]
+
 
 def k8s(name: str) -> str:
     """An mlc name as a KFP task name (kfp's sanitize_k8s_name keeps `a-z0-9-`)."""
