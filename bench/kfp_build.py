@@ -1,18 +1,20 @@
-"""The peer for the kubeflow target: kfp's DSL building the same pipelines as bench/gen.py's
-`data` chain (one container component per step; each step reads the previous step's dataset)
-and kfp's compiler writing the IR.
+"""The peer for the kubeflow target: kfp's DSL building the same pipelines as bench/gen.py and
+kfp's compiler writing the IR.
 
-Usage: python bench/kfp_build.py data N OUT.yaml
+- `data`: one container component per step; each step reads the previous step's dataset.
+- `chain`: the lean chain, step i after step i-1 (`.after()`), each step its own command
+  (`python step.py i`), so a component each, as mlc's output has.
+
+Usage: python bench/kfp_build.py data|chain N OUT.yaml
+(No `from __future__ import annotations`: kfp reads the annotations as types.)
 """
-
-from __future__ import annotations
 
 import sys
 
 from kfp import compiler, dsl
 
 
-def build(n: int):
+def build_data(n: int):
     @dsl.container_component
     def first(out: dsl.Output[dsl.Dataset]):
         return dsl.ContainerSpec(image="python:3.12-slim", command=["/bin/sh", "-c"],
@@ -32,5 +34,29 @@ def build(n: int):
     return pipeline
 
 
+def build_chain(n: int):
+    def component(i: int):
+        @dsl.container_component
+        def step():
+            return dsl.ContainerSpec(image="python:3.12-slim",
+                                     command=["/bin/sh", "-c", f"python step.py {i}"])
+        step.component_spec.name = f"s{i}"
+        return step
+
+    steps = [component(i) for i in range(n)]
+
+    @dsl.pipeline(name=f"bench-chain-{n}")
+    def pipeline():
+        previous = None
+        for s in steps:
+            task = s()
+            if previous is not None:
+                task.after(previous)
+            previous = task
+
+    return pipeline
+
+
 if __name__ == "__main__":
-    compiler.Compiler().compile(build(int(sys.argv[2])), sys.argv[3])
+    shape, n, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    compiler.Compiler().compile({"data": build_data, "chain": build_chain}[shape](n), out)

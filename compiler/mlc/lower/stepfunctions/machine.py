@@ -25,8 +25,10 @@ MAX_RANGE = 1000      # States.ArrayRange returns at most 1,000 elements
 
 
 class Machine:
-    def __init__(self, plan: Plan, settings: StepFunctionsSettings, names: Names) -> None:
+    def __init__(self, plan: Plan, settings: StepFunctionsSettings, names: Names,
+                 tags: dict[str, str]) -> None:
         self.plan = plan
+        self.tags = tags
         self.settings = settings
         self.names = names
         bucket, _, prefix = (settings.artifact_store or "s3://mlc-artifacts")[5:].partition("/")
