@@ -366,3 +366,29 @@ def test_nested_job_stacks_deploy_in_moto(tmp_path) -> None:
         definition = boto3.client("stepfunctions", region_name="us-east-1").describe_state_machine(
             stateMachineArn=arn)["definition"]
         assert "${" not in definition and definition.count("job-definition/long-s") == 160
+
+
+def test_driver_partitions_and_the_cache(tmp_path, monkeypatch) -> None:
+    """A partitioned features output: a Map over its `partitions` list, each item reading its
+    own partition, a fan-in of all of them with index.json; a second run hits the S3 cache
+    (the command does not run again) and still leaves every output in place."""
+    from tests.aws_checks import Harness, run_driver
+
+    marker = tmp_path / "runs.txt"
+    monkeypatch.setenv("CACHE_MARKER", str(marker))
+    with Harness(compiled(SFN / "partitions" / "mlc.yaml", tmp_path / "out")) as h:
+        h.default = run_driver(h, tmp_path / "jobs")
+        first = h.execute(name="run-1")
+        assert first["status"] == "SUCCEEDED", first.get("cause")
+        steps = "partitions/runs/run-1/steps"
+        assert s3_text(h, f"{steps}/fit/items/country=FR/outputs/model/model.txt") == \
+            "train FR\n"
+        index = json.loads(s3_text(h, f"{steps}/report/outputs/summary"))
+        assert index == [{"key": {"country": "DE"}, "path": "country=DE"},
+                         {"key": {"country": "FR"}, "path": "country=FR"}]
+        assert marker.read_text() == "run\nrun\n"
+        second = h.execute(name="run-2")
+        assert second["status"] == "SUCCEEDED", second.get("cause")
+        assert marker.read_text() == "run\nrun\n"      # both items: cache hits
+        assert s3_text(h, "partitions/runs/run-2/steps/fit/items/country=DE/outputs/model/"
+                          "model.txt") == "train DE\n"
