@@ -462,3 +462,46 @@ def test_one_gate_script_serves_every_evaluate_step(tmp_path) -> None:
         where = f"/{item}" if item else ""
         assert args["gates-key"] == f"{{{{inputs.parameters.run-id}}}}/{step}/gates{where}/gates.json"
         assert args["passed-key"] == f"{{{{inputs.parameters.run-id}}}}/{step}/passed{where}"
+
+
+def _rollout_tasks(tmp_path: Path, rollback_on: str) -> dict[str, dict]:
+    spec = (GOLDEN / "rollout" / "mlc.yaml").read_text().replace(
+        "rollback: {on: [analysis_failed], retain_previous: 1h}",
+        f"rollback: {{on: {rollback_on}, retain_previous: 1h}}")
+    (tmp_path / "mlc.yaml").write_text(spec)
+    result = compile_spec(str(tmp_path / "mlc.yaml"), target="argo", out=str(tmp_path / "out"))
+    assert result.ok, result.diagnostics
+    docs = load(tmp_path / "out" / "argo" / "workflow.yaml")
+    template = next(t for t in docs[0]["spec"]["templates"] if t["name"] == "release--rollout")
+    return {t["name"]: t for t in template["dag"]["tasks"]}
+
+
+def _terms(depends: str) -> list[str]:
+    return [t.strip() for t in depends.split("||")]
+
+
+def test_rollback_on_failed_or_errored_and_after_the_apply(tmp_path) -> None:
+    """Issue 17, item 7. A task that errors (not only fails) rolls back. Traffic is patched
+    back only for what can fail once the InferenceService exists (before `weight-1` applies
+    it, a patch fails NotFound). The shadow InferenceService of a mirror is deleted too."""
+    tasks = _rollout_tasks(tmp_path, "[deploy_failed, analysis_failed]")
+    order = list(tasks)
+    apply = next(n for n, t in tasks.items() if t["template"] == "mlc-apply"
+                 and "item.manifest" in json.dumps(t))
+    for name in ("rollback", "rollback-mirror", "rollback-shadow"):
+        terms = _terms(tasks[name]["depends"])
+        watched = {t.rsplit(".", 1)[0] for t in terms}
+        assert {f"{w}.Failed" for w in watched} | {f"{w}.Errored" for w in watched} == set(terms)
+    patched = {t.rsplit(".", 1)[0] for t in _terms(tasks["rollback"]["depends"])}
+    assert all(order.index(n) >= order.index(apply) for n in patched)
+    mirrored = {t.rsplit(".", 1)[0] for t in _terms(tasks["rollback-mirror"]["depends"])}
+    assert {"mirror-0", "mirror-0-route"} <= mirrored      # failures before the apply count
+    assert tasks["rollback-shadow"]["template"] == "mlc-delete"
+    assert "item.shadow" in json.dumps(tasks["rollback-shadow"]["arguments"])
+
+
+def test_no_rollback_when_no_listed_event_can_happen(tmp_path) -> None:
+    tasks = _rollout_tasks(tmp_path, "[experiment_lost]")
+    assert "rollback" in tasks        # the experiment step comes after the apply
+    tasks = _rollout_tasks(tmp_path, "[]")
+    assert not {"rollback", "rollback-mirror", "rollback-shadow"} & set(tasks)

@@ -140,6 +140,7 @@ class DeployDAG:
             decide_args["passed"] = tag("passed")
         tasks = [task("decide", gen(d.name, "decide"), decide_args)]
         last, applied, failures_from = ["decide"], False, None
+        applied_from: str | None = None
         events: dict[str, list[str]] = {}
 
         def add(name: str, template: str, args: dict, kind: str, **extra: Any) -> None:
@@ -167,6 +168,7 @@ class DeployDAG:
                 if not applied:
                     add(f"weight-{i}", "mlc-apply", {"manifest": "{{item.manifest}}"}, "apply",
                         withParam=deployed)
+                    applied_from = f"weight-{i}"
                     if d.route_by is not None:
                         add("graph", "mlc-apply",
                             {"manifest": "{{tasks.decide.outputs.parameters.graph}}"}, "graph")
@@ -191,24 +193,39 @@ class DeployDAG:
                 "experiment" if kind == "experiment" else "analysis")
             failures_from = f"{mode}-{i}"
         tasks.append(task("retain", "mlc-wait", {"seconds": str(d.retain_previous_s)}, last))
-        tasks.extend(self.rollback(events, deployed))
+        self.order = [t["name"] for t in tasks]
+        tasks.extend(self.rollback(events, deployed, applied_from))
         return tasks
 
-    def rollback(self, events: dict[str, list[str]], deployed: str) -> list[dict]:
-        """On a listed event, send traffic back to the current version and stop mirroring."""
+    def rollback(self, events: dict[str, list[str]], deployed: str,
+                 applied_from: str | None) -> list[dict]:
+        """On a listed event, send traffic back to the current version, stop mirroring and
+        remove the shadow. A task that fails or errors counts (Argo: `Failed`, `Errored`).
+        Traffic is patched back only for failures from the first apply on: before it, the
+        InferenceService does not exist, and a patch would fail NotFound."""
         watched = [name for event in self.d.rollback_on for name in events.get(event, [])]
+        watched = sorted(set(watched), key=watched.index)
         if not watched:
             return []
-        condition = " || ".join(f"{name}.Failed" for name in sorted(set(watched),
-                                                                     key=watched.index))
-        out = [{"name": "rollback", "template": "mlc-weight", "depends": condition,
-                "arguments": {"parameters": [{"name": "name", "value": "{{item.name}}"},
-                                             {"name": "weight", "value": "0"}]},
-                "withParam": deployed}]
-        if any(step["kind"] == "mirror" for step in self.d.canary):
-            out.append({"name": "rollback-mirror", "template": "mlc-delete",
-                        "depends": condition,
-                        "arguments": {"parameters": [{"name": "manifest",
-                                                      "value": "{{item.mirror}}"}]},
+
+        def condition(names: list[str]) -> str:
+            return " || ".join(f"{n}.Failed || {n}.Errored" for n in names)
+
+        out = []
+        after_apply = [] if applied_from is None else [
+            n for n in watched if self.order.index(n) >= self.order.index(applied_from)]
+        if after_apply:
+            out.append({"name": "rollback", "template": "mlc-weight",
+                        "depends": condition(after_apply),
+                        "arguments": {"parameters": [{"name": "name", "value": "{{item.name}}"},
+                                                     {"name": "weight", "value": "0"}]},
                         "withParam": deployed})
+        if any(step["kind"] == "mirror" for step in self.d.canary):
+            for name, manifest in (("rollback-mirror", "{{item.mirror}}"),
+                                   ("rollback-shadow", "{{item.shadow}}")):
+                out.append({"name": name, "template": "mlc-delete",
+                            "depends": condition(watched),
+                            "arguments": {"parameters": [{"name": "manifest",
+                                                          "value": manifest}]},
+                            "withParam": deployed})
         return out
