@@ -505,3 +505,41 @@ def test_no_rollback_when_no_listed_event_can_happen(tmp_path) -> None:
     assert "rollback" in tasks        # the experiment step comes after the apply
     tasks = _rollout_tasks(tmp_path, "[]")
     assert not {"rollback", "rollback-mirror", "rollback-shadow"} & set(tasks)
+
+
+@pytest.mark.parametrize("word", ["matches", "in", "not", "if", "nil"])
+def test_a_step_named_as_an_expression_word_is_refused_for_argo(tmp_path, word: str) -> None:
+    """Issue 17, item 5: Argo evaluates `depends` with task names as expr identifiers, so a
+    task named `matches` would break the DAG (workflow/controller/dag.go). E105 at the step's
+    key, for argo only; the same file runs locally."""
+    spec = (f"apiVersion: mlc/v1\nproject: {{name: ew, version: 1.0.0}}\nsteps:\n"
+            f"  prep: {{image: python:3.12-slim, command: python prep.py}}\n"
+            f"  {word}: {{image: python:3.12-slim, command: python m.py, needs: [prep]}}\n"
+            f"  report: {{image: python:3.12-slim, command: python r.py, needs: [{word}]}}\n"
+            "targets:\n  argo: {artifact_store: \"s3://b/p/\"}\n")
+    (tmp_path / "mlc.yaml").write_text(spec)
+    done = run_cli("compile", str(tmp_path / "mlc.yaml"), "--target", "argo", "--out",
+                   str(tmp_path / "out"))
+    assert done.returncode == 1
+    assert f"mlc.yaml:5:3: error[E105]: [target argo] step name '{word}'" in done.stderr
+    assert not (tmp_path / "out").exists()
+    local = run_cli("validate", str(tmp_path / "mlc.yaml"), "--target", "local")
+    assert local.returncode == 0, local.stderr
+
+
+def test_task_names_that_look_like_words_still_compile(tmp_path) -> None:
+    """Only whole words are refused: `in_stock` (task `in-stock`, `in_stock` for Argo's expr)
+    is one identifier."""
+    spec = ("apiVersion: mlc/v1\nproject: {name: ew, version: 1.0.0}\nsteps:\n"
+            "  in_stock: {image: python:3.12-slim, command: python a.py}\n"
+            "  matches_step: {image: python:3.12-slim, command: python m.py, needs: [in_stock]}\n"
+            "targets:\n  argo: {artifact_store: \"s3://b/p/\"}\n")
+    (tmp_path / "mlc.yaml").write_text(spec)
+    result = compile_spec(str(tmp_path / "mlc.yaml"), target="argo", out=str(tmp_path / "out"))
+    assert result.ok, result.diagnostics
+    path = tmp_path / "out" / "argo" / "workflow.yaml"
+    assert all_errors(path) == []
+    docs = load(path)
+    main = next(t for t in docs[0]["spec"]["templates"] if t["name"] == "main")
+    depends = {t["name"]: t.get("depends") for t in main["dag"]["tasks"]}
+    assert depends["matches-step"] == "in-stock"

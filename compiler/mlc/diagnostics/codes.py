@@ -88,13 +88,15 @@ _CODES = [
          "schema"),
     Code("E105", "malformed-value",
          "A value whose shape is wrong: a Kubernetes quantity (`16GB`), a duration (`1.5h`), a "
-         "name, a label, an environment variable name, or an `env` name using the reserved "
-         "`MLC_` prefix.",
+         "name, a label, an environment variable name, an `env` name using the reserved "
+         "`MLC_` prefix, or (on argo) a step named as a word of Argo's expression language "
+         "(`in`, `matches`, `if`...).",
          "Quantities, durations and names are copied into several targets, each with its own "
          "grammar; mlc accepts the one form all of them understand.",
          "resources: {memory: 16GB}\ntimeout: 1.5h",
          "Quantities use Kubernetes suffixes (`16Gi`, `500m`); durations are an integer and one of "
-         "`s m h d` (`90m`); names match `^[a-z][a-z0-9_]{0,39}$`.",
+         "`s m h d` (`90m`); names match `^[a-z][a-z0-9_]{0,39}$`; on argo rename a step called "
+         "`matches` to `matches_step`.",
          "schema"),
     Code("W106", "yaml11-boolean",
          "A plain (unquoted) scalar value that YAML 1.1 reads as a boolean: `yes`, `no`, `on`, "

@@ -28,11 +28,28 @@ def check(cfg: Config, graph: PipelineGraph, local_profile: str | None) -> Itera
     if cfg.doc.schedule is not None:
         checks.append((CRON_WORKFLOW_NAME, "CronWorkflow names"))
     yield from name_lengths(cfg, checks)
+    yield from expression_words(cfg)
     yield from child_names(cfg)
     yield from routed_endpoint_names(cfg)
     yield from accelerators(cfg, "argo", "node labels")
     yield from deploys(cfg, "argo", "kserve")
     yield from budget(cfg)
+
+
+# Words of Argo's expression language (expr-lang: operators, keywords, literals). Argo evaluates
+# a DAG task's `depends` with task names as identifiers (workflow/controller/dag.go,
+# evaluateDependsLogic), so a task named `matches` or `in` breaks the expression.
+EXPR_WORDS = frozenset({"not", "in", "and", "or", "matches", "contains", "let", "if", "else",
+                        "true", "false", "nil"})
+
+
+def expression_words(cfg: Config) -> Iterator[Diagnostic]:
+    """E105: a step named as an expression operator cannot be a DAG task Argo can depend on."""
+    for name in cfg.doc.steps:
+        if name in EXPR_WORDS:
+            yield cfg.diag("E105", f"step name '{name}' is a word of Argo's expression language: "
+                           "a `depends` naming it cannot be evaluated", ("steps", name),
+                           key=True, hint=f"rename the step, e.g. '{name}_step'")
 
 
 def child_names(cfg: Config) -> Iterator[Diagnostic]:
