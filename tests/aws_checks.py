@@ -8,6 +8,9 @@
   (`execute_state_machine`), against moto's Batch (no Docker: each job's outcome comes from a
   stub), S3, CloudWatch and Step Functions. SageMaker is not in moto's interpreter, so its
   tasks are replaced by Pass states with given results, and Wait states wait 0 seconds.
+  Four moto gaps are patched here (none changes what mlc emits): parameter and result casing,
+  a retried `.sync` task's stale task token, and Batch's `describe_jobs` iterating a dict that
+  parallel Map iterations grow.
 """
 
 from __future__ import annotations
@@ -233,6 +236,34 @@ class Harness:
 
         BatchSimpleBackend._mark_job_as_finished = finished
         self._casing = patch_moto_casing()
+        from moto.batch.models import BatchBackend
+
+        self._describe_jobs = BatchBackend.describe_jobs
+
+        def describe_jobs(backend, jobs):
+            # moto iterates its job dict while the Map's other iterations add to it
+            # ("dictionary changed size during iteration" under load): read a snapshot
+            wanted = set(jobs or ())
+            return [job.describe() for key, job in list(backend._jobs.items())
+                    if not wanted or key in wanted or job.arn in wanted]
+
+        BatchBackend.describe_jobs = describe_jobs
+        # an exception inside moto's interpreter becomes a bare States.Runtime: keep its
+        # traceback, printed by execute() (pytest shows it when a test fails)
+        from moto.stepfunctions.parser.asl.component.state.exec import execute_state
+
+        self._from_error = execute_state.ExecutionState._from_error
+        self.runtime_errors: list[str] = []
+        original_from_error = self._from_error
+
+        def from_error(state, env, ex):
+            import traceback
+
+            if type(ex).__name__ != "FailureEventException":
+                harness.runtime_errors.append("".join(traceback.format_exception(ex)))
+            return original_from_error(state, env, ex)
+
+        execute_state.ExecutionState._from_error = from_error
         region = os.environ["AWS_DEFAULT_REGION"]
         self.s3 = boto3.client("s3", region_name=region)
         self.sfn = boto3.client("stepfunctions", region_name=region)
@@ -246,6 +277,12 @@ class Harness:
 
         BatchSimpleBackend._mark_job_as_finished = self._original
         unpatch_moto_casing(self._casing)
+        from moto.batch.models import BatchBackend
+
+        BatchBackend.describe_jobs = self._describe_jobs
+        from moto.stepfunctions.parser.asl.component.state.exec import execute_state
+
+        execute_state.ExecutionState._from_error = self._from_error
         self.mock.stop()
 
     # the world ---------------------------------------------------------------------------------
@@ -344,6 +381,8 @@ class Harness:
         while True:
             desc = self.sfn.describe_execution(executionArn=arn)
             if desc["status"] != "RUNNING":
+                for error in self.runtime_errors:
+                    print("moto interpreter error:\n" + error)
                 return desc
             if time.monotonic() > deadline:
                 raise TimeoutError(f"execution still running after {timeout} s")
