@@ -543,3 +543,30 @@ def test_task_names_that_look_like_words_still_compile(tmp_path) -> None:
     main = next(t for t in docs[0]["spec"]["templates"] if t["name"] == "main")
     depends = {t["name"]: t.get("depends") for t in main["dag"]["tasks"]}
     assert depends["matches-step"] == "in-stock"
+
+
+def test_lists_reach_generated_tasks_as_files(tmp_path) -> None:
+    """Issue 17, item 4: select-best's results and trials and promote's trials summary come as
+    raw artifacts (files), never as one environment string, which Linux caps at 128 KiB: a
+    500-trial grid's lists are far larger."""
+    values = ", ".join(str(i / 1000) for i in range(1, 501))
+    spec = (GOLDEN / "sweep_grid" / "mlc.yaml").read_text()
+    assert "lr: {type: choice, values: [0.01, 0.1]}" in spec
+    spec = spec.replace("lr: {type: choice, values: [0.01, 0.1]}",
+                        f"lr: {{type: choice, values: [{values}]}}")
+    (tmp_path / "mlc.yaml").write_text(spec)
+    result = compile_spec(str(tmp_path / "mlc.yaml"), target="argo", out=str(tmp_path / "out"))
+    assert result.ok, result.diagnostics
+    path = tmp_path / "out" / "argo" / "workflow.yaml"
+    assert all_errors(path) == []
+    lists = ("{{inputs.parameters.results}}", "{{inputs.parameters.trials}}",
+             "{{inputs.parameters.trials-summary}}")
+    raw = set()
+    for template in load(path)[0]["spec"]["templates"]:
+        body = template.get("script") or template.get("container") or {}
+        for e in body.get("env", []):
+            assert not any(ref in e.get("value", "") for ref in lists), (template["name"], e)
+        for art in template.get("inputs", {}).get("artifacts", []):
+            if "raw" in art and art["raw"]["data"] in lists:
+                raw.add(art["raw"]["data"])
+    assert raw == set(lists)

@@ -512,8 +512,13 @@ class Task:
             key = self.step_prefix(sweep["step"], trial=index) + "outputs/" + sweep["metrics"]
             results.append({"index": index, "metrics": self.read_json(key, f"trial {index}'s metrics")})
             trials.append({"index": str(index), "json": json.dumps({"index": index, "values": values})})
-        env["MLC_RESULTS"] = json.dumps(results)
-        env["MLC_TRIALS"] = json.dumps(trials)
+        # files, not environment strings: Linux refuses one over 128 KiB (MAX_ARG_STRLEN)
+        os.makedirs(self.path("payloads"), exist_ok=True)
+        for name, value in (("results", results), ("trials", trials)):
+            path = self.path(f"payloads/{name}.json")
+            with open(path, "w", encoding="utf-8") as fh:
+                json.dump(value, fh)
+            env[f"MLC_{name.upper()}_FILE"] = path
 
     def promote(self, prefix):
         """The best trial's outputs become the step's (S3 copies), with best_params, trials."""

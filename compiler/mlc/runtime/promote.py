@@ -1,7 +1,8 @@
 """Promote the best trial's outputs to the item's outputs (SPEC 6.4). Standard library only.
 
 As a script: MLC_PROMOTE (JSON list of {"src", "dst"}), MLC_BEST_PARAMS and MLC_TRIALS_SUMMARY
-(JSON), MLC_BEST_PARAMS_PATH and MLC_TRIALS_PATH (where to write them).
+(JSON; or MLC_TRIALS_SUMMARY_FILE, a file holding it, as a long summary cannot be one
+environment string), MLC_BEST_PARAMS_PATH and MLC_TRIALS_PATH (where to write them).
 """
 
 import json
@@ -25,9 +26,15 @@ def main():
                           ("MLC_TRIALS_SUMMARY", "MLC_TRIALS_PATH")):
         path = os.environ.get(path_env)
         if path:
+            source = os.environ.get(env + "_FILE")
+            if source:
+                with open(source, encoding="utf-8") as fh:
+                    text = fh.read()
+            else:
+                text = os.environ[env]
             os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
             with open(path, "w", encoding="utf-8") as fh:
-                fh.write(os.environ[env])
+                fh.write(text)
 
 
 if __name__ == "__main__":

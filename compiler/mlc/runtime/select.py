@@ -2,7 +2,9 @@
 
 As a script: MLC_RESULTS (JSON list of {"index", "metrics"} where metrics is JSON text, as
 Argo aggregates output parameters), MLC_TRIALS (the flattened trial list), MLC_OBJECTIVE
-({"primary_metric", "goal"}). Writes best, best_params and trials under MLC_OUT, and
+({"primary_metric", "goal"}). MLC_RESULTS_FILE and MLC_TRIALS_FILE name files holding the
+same JSON instead: Linux refuses to start a process with one environment string over 128 KiB,
+which a sweep of a few hundred trials reaches. Writes best, best_params and trials under MLC_OUT, and
 uri-<output> for each artifact URI the best trial reported.
 """
 
@@ -33,15 +35,24 @@ def select(results, objective):
     return best[0], summary
 
 
+def payload(name):
+    """The JSON text of MLC_<name>, or of the file MLC_<name>_FILE names."""
+    path = os.environ.get(name + "_FILE")
+    if path:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    return os.environ[name]
+
+
 def main():
     out = os.environ.get("MLC_OUT", "/tmp/mlc")
     os.makedirs(out, exist_ok=True)
     # Argo aggregates each trial's outputs as an object; Kubeflow collects each trial's
     # `result` output, a JSON text {"index", "metrics", "uris"} (uris: its artifacts' URIs).
     results = [json.loads(r) if isinstance(r, str) else r
-               for r in json.loads(os.environ["MLC_RESULTS"])]
+               for r in json.loads(payload("MLC_RESULTS"))]
     trials = {int(t["index"]): json.loads(t["json"])["values"]
-              for t in json.loads(os.environ["MLC_TRIALS"])}
+              for t in json.loads(payload("MLC_TRIALS"))}
     for entry in results:
         entry["values"] = trials.get(int(entry["index"]))
     try:

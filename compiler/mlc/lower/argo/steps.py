@@ -408,9 +408,10 @@ def promote_template(ctx: Any, step: StepPlan) -> tuple[dict, set[str]]:
             params_out.append(out.name)
     env = [env_value("MLC_PROMOTE", json.dumps(pairs, separators=(",", ":"))),
            env_value("MLC_BEST_PARAMS", tag("best-params")),
-           env_value("MLC_TRIALS_SUMMARY", tag("trials-summary")),
+           env_value("MLC_TRIALS_SUMMARY_FILE", PAYLOADS_DIR + "/trials-summary.json"),
            env_value("MLC_BEST_PARAMS_PATH", f"{SCRIPT_OUT}/best_params"),
            env_value("MLC_TRIALS_PATH", f"{SCRIPT_OUT}/trials")]
+    arts_in.append(payload_file("trials-summary"))
     template = script_template(ctx, gen(step.name, "promote"), "promote", env, parameters=needed,
                                outputs=params_out, artifacts_in=arts_in, artifacts_out=arts_out)
     return template, needed
@@ -423,10 +424,23 @@ def select_template(ctx: Any) -> dict:
     """The one select-best task of the document (runtime/select.py): the trials' aggregated
     outputs, the trials and the sweep's objective come as parameters."""
     parameters = {"results", "trials", "objective"}
-    env = [env_value("MLC_RESULTS", tag("results")), env_value("MLC_TRIALS", tag("trials")),
+    env = [env_value("MLC_RESULTS_FILE", PAYLOADS_DIR + "/results.json"),
+           env_value("MLC_TRIALS_FILE", PAYLOADS_DIR + "/trials.json"),
            env_value("MLC_OBJECTIVE", tag("objective"))]
     return script_template(ctx, SELECT, "select", env, parameters=parameters,
-                           outputs=["best", "best_params", "trials"])
+                           outputs=["best", "best_params", "trials"],
+                           artifacts_in=[payload_file("results"), payload_file("trials")])
+
+
+# Lists go to generated tasks as files (raw artifacts), never as one environment string:
+# Linux refuses to start a process with an environment string over 128 KiB (MAX_ARG_STRLEN).
+PAYLOADS_DIR = "/tmp/mlc/payloads"
+
+
+def payload_file(parameter: str) -> dict:
+    """An input parameter's text as a file at PAYLOADS_DIR/<parameter>.json."""
+    return {"name": f"payload-{parameter}", "path": f"{PAYLOADS_DIR}/{parameter}.json",
+            "raw": {"data": tag(parameter)}}
 
 
 def objective_json(step: StepPlan) -> str:
