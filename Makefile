@@ -73,6 +73,7 @@ bench: bench/.venv/.installed
 	$(BENCH_PY) bench/hostile.py
 	$(BENCH_PY) bench/compile.py
 	$(BENCH_PY) bench/stepfunctions.py
+	$(BENCH_PY) bench/shards.py
 	$(BENCH_PY) bench/run.py
 
 clean:

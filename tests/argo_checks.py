@@ -7,7 +7,10 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -220,6 +223,86 @@ def json_errors(spec: dict) -> list[str]:
     return errors
 
 
+# --- running a script template as Argo does ---------------------------------------------------
+
+INPUT_TAG = re.compile(r"\{\{inputs\.parameters\.([\w-]+)\}\}")
+
+
+def run_script(template: dict, params: dict[str, str], out: Path, **env: str) -> str:
+    """Run a script template as Argo does: its source as a file, its env with the input
+    parameters substituted (MLC_OUT pointed at `out`)."""
+    out.mkdir(parents=True, exist_ok=True)
+    source = out / "script.py"
+    source.write_text(template["script"]["source"])
+
+    def value(text: str) -> str:
+        return INPUT_TAG.sub(lambda m: params[m.group(1)], text).replace("/tmp/mlc", str(out))
+
+    for art in template.get("inputs", {}).get("artifacts", []):
+        if "raw" in art:  # the executor writes a raw artifact's data at its path
+            path = Path(value(art["path"]))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(INPUT_TAG.sub(lambda m: params[m.group(1)], art["raw"]["data"]))
+    environ = {e["name"]: value(e["value"]) for e in template["script"].get("env", [])}
+    environ.update(env, MLC_OUT=str(out), PATH=os.environ["PATH"])
+    done = subprocess.run([sys.executable, str(source)], env=environ, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    for param in template.get("outputs", {}).get("parameters", []):
+        path = param["valueFrom"]["path"]
+        assert (out / Path(path).relative_to("/tmp/mlc")).exists(), path
+    return done.stdout
+
+
+# --- child Workflows and their semaphores (SPEC 10) --------------------------------------------
+
+def manifests(spec: dict) -> dict[str, dict]:
+    """Resource templates' manifests, parsed (tags replaced by placeholder values)."""
+    out = {}
+    for template in spec.get("templates", []):
+        manifest = template.get("resource", {}).get("manifest")
+        if manifest and "{{inputs.parameters.manifest}}" not in manifest:
+            out[template["name"]] = json.loads(substituted(manifest))
+    return out
+
+
+def child_errors(spec: dict, name: str) -> list[str]:
+    """Each child Workflow a launcher creates references this WorkflowTemplate, its
+    entrypoint exists and receives every input it declares; each semaphore a template holds
+    names the run's ConfigMap (created by `mlc--limits`) and a key that ConfigMap declares."""
+    templates = {t["name"]: t for t in spec.get("templates", [])}
+    errors = []
+    limits = None
+    for where, manifest in manifests(spec).items():
+        if manifest["kind"] == "ConfigMap":
+            limits = manifest
+        if manifest["kind"] != "Workflow":
+            continue
+        child = manifest["spec"]
+        if child.get("workflowTemplateRef", {}).get("name") != name:
+            errors.append(f"{where}: the child does not reference WorkflowTemplate {name}")
+        entry = templates.get(child.get("entrypoint"))
+        if entry is None:
+            errors.append(f"{where}: child entrypoint {child.get('entrypoint')} does not exist")
+            continue
+        given = {p["name"] for p in child.get("arguments", {}).get("parameters", [])}
+        declared = {p["name"] for p in entry.get("inputs", {}).get("parameters", [])}
+        if declared - given:
+            errors.append(f"{where}: the child's entrypoint is not given {declared - given}")
+        if "withParam" in json.dumps(child):
+            errors.append(f"{where}: an item list travels in the child's parameters")
+    for template in templates.values():
+        for sem in template.get("synchronization", {}).get("semaphores", []):
+            ref = sem["configMapKeyRef"]
+            if ref["name"] != "{{inputs.parameters.mlc-limits}}":
+                errors.append(f"{template['name']}: semaphore ConfigMap {ref['name']}")
+            if limits is None:
+                errors.append(f"{template['name']}: no mlc--limits ConfigMap is created")
+            elif ref["key"] not in limits["data"]:
+                errors.append(f"{template['name']}: the ConfigMap declares no key {ref['key']}")
+    return errors
+
+
 def all_errors(path: Path) -> list[str]:
     errors = []
     for doc in load(path):
@@ -227,4 +310,5 @@ def all_errors(path: Path) -> list[str]:
         if doc["kind"] == "WorkflowTemplate":
             errors += structural_errors(doc["spec"])
             errors += json_errors(doc["spec"])
+            errors += child_errors(doc["spec"], doc["metadata"]["name"])
     return errors

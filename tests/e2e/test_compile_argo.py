@@ -14,7 +14,7 @@ import yaml
 from mlc.api import compile as compile_spec, validate
 from mlc.graph import PipelineGraph
 from tests import golden
-from tests.argo_checks import all_errors, load
+from tests.argo_checks import all_errors, load, run_script
 from tests.conftest import EXAMPLES, ROOT, run_cli, write_project
 
 GOLDEN = ROOT / "tests" / "golden" / "argo"
@@ -85,18 +85,19 @@ def test_version_appears_exactly_once(tmp_path) -> None:
 
 def recovered_edges(doc: dict) -> tuple[set[str], set[tuple[str, str]]]:
     """Steps and their dependencies, read back from the main DAG: a task `<step>` or
-    `<step>--<role>` belongs to that step; `mlc-run` to none."""
+    `<step>--<role>` belongs to that step; `mlc-run` and `mlc-limits` to none."""
+    generated = {"mlc-run", "mlc-limits"}
     tasks = {t["name"]: t for t in next(t for t in doc["spec"]["templates"]
                                         if t["name"] == "main")["dag"]["tasks"]}
-    owner = {name: name.split("--")[0] for name in tasks if name != "mlc-run"}
+    owner = {name: name.split("--")[0] for name in tasks if name not in generated}
     steps = {o for o in owner.values()}
     edges = set()
     for name, task in tasks.items():
-        if name == "mlc-run":
+        if name in generated:
             continue
         for dep in re.split(r"&&|\|\|", task.get("depends", "")):
             dep = dep.strip().split(".")[0]
-            if dep and dep != "mlc-run" and owner[dep] != owner[name]:
+            if dep and dep not in generated and owner[dep] != owner[name]:
                 edges.add((owner[dep], owner[name]))
     return steps, edges
 
@@ -130,9 +131,6 @@ def test_fan_in_of_partitions_gets_the_local_index(tmp_path) -> None:
     """The `features--index` task, run as Argo would run its script: the index.json it writes
     is the one `mlc run` stages (SPEC 6.2), uploaded inside the features output's own prefix,
     and the consumer starts only after it."""
-    import subprocess
-    import sys
-
     from mlc.runtime.items import index_entries
 
     doc = load(compiled(GOLDEN / "partition_fanin" / "mlc.yaml", tmp_path))[0]
@@ -141,16 +139,8 @@ def test_fan_in_of_partitions_gets_the_local_index(tmp_path) -> None:
     assert "features--index" in ancestors(main, "report")
     index = templates["features--index"]
     partitions = ["DE", "FR", "a b/c"]
-    inputs = {"partitions": json.dumps(partitions), "run-id": "r1"}
-
-    def filled(text: str) -> str:
-        return re.sub(r"\{\{inputs\.parameters\.([a-z-]+)\}\}", lambda m: inputs[m[1]], text)
-
-    env = {e["name"]: filled(e["value"]) for e in index["script"]["env"]}
     out = tmp_path / "out"
-    done = subprocess.run([sys.executable, "-c", index["script"]["source"]],
-                          env=env | {"MLC_OUT": str(out)}, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+    run_script(index, {"partitions": json.dumps(partitions), "run-id": "r1"}, out)
     artifact = index["outputs"]["artifacts"][0]
     written = out / Path(artifact["path"]).relative_to("/tmp/mlc")
     by_key = [(f"country={k}", {"country": v}) for k, v in

@@ -90,7 +90,7 @@ _CODES = [
          "A value whose shape is wrong: a Kubernetes quantity (`16GB`), a duration (`1.5h`), a "
          "name, a label, an environment variable name, an `env` name using the reserved "
          "`MLC_` prefix, or (on argo) a step named as a word of Argo's expression language "
-         "(`in`, `matches`, `if`...).",
+         "(`in`, `matches`, `if`...) or as a task mlc generates (`mlc_run`, `a__items`).",
          "Quantities, durations and names are copied into several targets, each with its own "
          "grammar; mlc accepts the one form all of them understand.",
          "resources: {memory: 16GB}\ntimeout: 1.5h",

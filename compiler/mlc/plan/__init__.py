@@ -7,6 +7,7 @@ types and value rules, so a lowering that imports it imports nothing of the spec
 
 from .model import (
     ArtifactInput,
+    ChildRuns,
     Credentials,
     DeployPlan,
     Dim,
@@ -36,8 +37,8 @@ from .model import (
 )
 from .values import canonical, env_name, k8s_resources, render_json, resolve_json
 
-__all__ = ["ArtifactInput", "Credentials", "DeployPlan", "Dim", "DimSource", "EnvVar", "Gate",
-           "GateCheck", "ItemGroup", "Mode", "OutputSpec", "ParamSpec", "Partition",
-           "PathKind", "PathSlot", "Plan", "Resources", "Retry", "Schedule", "SecretMount",
-           "Slot", "SlotKind", "StepPlan", "StrText", "Text", "Unit", "canonical", "env_name",
-           "k8s_resources", "params_payload", "render_json", "resolve_json"]
+__all__ = ["ArtifactInput", "ChildRuns", "Credentials", "DeployPlan", "Dim", "DimSource",
+           "EnvVar", "Gate", "GateCheck", "ItemGroup", "Mode", "OutputSpec", "ParamSpec",
+           "Partition", "PathKind", "PathSlot", "Plan", "Resources", "Retry", "Schedule",
+           "SecretMount", "Slot", "SlotKind", "StepPlan", "StrText", "Text", "Unit", "canonical",
+           "env_name", "k8s_resources", "params_payload", "render_json", "resolve_json"]

@@ -12,7 +12,7 @@ from ..spec.refgrammar import parse_template
 from ..spec.registry import REGISTRY
 from .decompose import decompose
 from .deploy import DeployBuilder
-from .model import DeployPlan, ParamSpec, Plan, Schedule, StepPlan
+from .model import ChildRuns, DeployPlan, ParamSpec, Plan, Schedule, StepPlan
 from .settings import (
     DEFAULT_RUNTIME_IMAGE,
     KubeSettings,
@@ -38,11 +38,12 @@ def build_plan(cfg: Config, graph: PipelineGraph, target: str) -> Plan:
         else:
             steps[name] = StepBuilder(cfg, graph, name, step, uses.get(name, []),
                                        name in deploy_gates).build()
-    child_runs: tuple[str, ...] = ()
+    child_runs: dict[str, ChildRuns] = {}
     if REGISTRY[target].child_runs:
         from ..targets import argo_plan, limit
 
-        child_runs = tuple(argo_plan(cfg, limit(doc, target, "max_nodes_per_workflow")).split)
+        splits = argo_plan(cfg, limit(doc, target, "max_nodes_per_workflow")).splits
+        child_runs = {name: ChildRuns(s.per, s.size, s.children) for name, s in splits.items()}
     steps, groups = decompose(steps, deploys, child_runs)
     labels = dict(sorted(doc.project.labels.items()))
     schedule = doc.schedule

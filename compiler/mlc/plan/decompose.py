@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .model import DeployPlan, ItemGroup, Mode, StepPlan, Unit
+from .model import ChildRuns, DeployPlan, ItemGroup, Mode, StepPlan, Unit
 
 
 def unit_of(step: StepPlan) -> Unit:
@@ -39,7 +39,7 @@ def index_outputs(steps: dict[str, StepPlan],
 
 
 def decompose(steps: dict[str, StepPlan], deploys: dict[str, DeployPlan],
-              child_runs: tuple[str, ...]) -> tuple[dict[str, StepPlan], dict[str, ItemGroup]]:
+              child_runs: dict[str, ChildRuns]) -> tuple[dict[str, StepPlan], dict[str, ItemGroup]]:
     """Steps with their unit, item group, index outputs and child-run flag; the item groups
     by owner (the first step, in plan order, with those dimensions)."""
     owners: dict[tuple, str] = {}
@@ -53,7 +53,7 @@ def decompose(steps: dict[str, StepPlan], deploys: dict[str, DeployPlan],
             members.setdefault(group, []).append(name)
         out[name] = replace(step, unit=unit_of(step), group=group,
                             index_outputs=indexed.get(name, ()),
-                            child_runs=name in child_runs)
+                            child_runs=child_runs.get(name))
     groups = {owner: ItemGroup(owner, tuple(names), steps[owner].dims)
               for owner, names in members.items()}
     return out, groups

@@ -9,6 +9,9 @@ target renders in its own syntax (Argo: input parameters; Step Functions: state 
     <run>/<step>/gates/[<item key>/]gates.json              its gate decision
     <run>/<step>/passed[/<item key>]                        its `passed`
     <run>/<deploy>/decision.json                            a deploy step's decision
+    <run>/<step>/mlc-chunks/<n>.json                        one child run's items (SPEC 10)
+
+(`mlc-chunks` cannot be an output: output names have no `-`.)
 """
 
 from __future__ import annotations
@@ -70,6 +73,11 @@ def gates_key(step: str, item: bool) -> Key:
 
 def passed_key(step: str, item: bool) -> Key:
     return (KeyPart.RUN, step, "passed") + ((KeyPart.ITEM,) if item else ())
+
+
+def chunks_key(step: str) -> Key:
+    """The prefix of a split step's chunk files (`<n>.json`, one per child run)."""
+    return (KeyPart.RUN, step, "mlc-chunks")
 
 
 def decision_key(deploy: str) -> Key:

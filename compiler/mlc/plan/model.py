@@ -243,6 +243,16 @@ class Unit(str, enum.Enum):
 
 
 @dataclass(frozen=True)
+class ChildRuns:
+    """A foreach step that runs as child runs (Argo: child Workflows of the same
+    WorkflowTemplate, SPEC 10), and how its items are divided among them."""
+
+    per: str             # item: one child per item; outer: per outermost item; chunk: per
+    size: int            # contiguous chunk of at most `size` items (in item order)
+    children: int        # child runs, at most (from the static bounds)
+
+
+@dataclass(frozen=True)
 class StepPlan:
     name: str
     type: str                              # run | features | evaluate
@@ -273,7 +283,7 @@ class StepPlan:
     split_outputs: tuple[str, ...] = ()    # features: the split outputs (or `dataset`)
     gate_check: GateCheck | None = None    # evaluate
     index_outputs: tuple[str, ...] = ()    # outputs read whole: they get an index.json
-    child_runs: bool = False               # one child run per outermost item or chunk
+    child_runs: ChildRuns | None = None    # runs as child runs (one per item, outer item or chunk)
     local_sources: tuple[str, ...] = ()    # `type: local` paths read (relative to the project)
     code_files: tuple[str, ...] = ()       # cache.include files (relative to the project)
 

@@ -2,11 +2,18 @@
 and the compile-time sweep trials. Standard library only.
 
 As a script: MLC_DIMS (JSON list of {name, values?, bound?, only?, env?}) where a dimension
-without `values` reads its list from the environment variable named by `env`; MLC_SWEEPS
+without `values` reads its list from the file named by `<env>_FILE`, else from the environment
+variable named by `env`; MLC_SWEEPS
 ({name: {"trials": [...]}} for random sweeps drawn at compile time, or {name: {"grid": [[hp,
 values], ...]}} expanded here, last fastest, exactly as at compile time); MLC_INDEX_DIRS (JSON
 list of directories to receive index.json). Writes `items` and `trials-<name>` (JSON lists)
 under MLC_OUT.
+
+Child runs (SPEC 10): MLC_CHUNKS ({step: {"per": "outer"|"chunk", "size": n}}) also cuts the
+items into contiguous runs, in item order: one per outermost item, or as few chunks of at most
+`size` items as hold them all, of sizes that differ by at most one. Each chunk's entries go to
+`mlc-chunks/<step>/<i>.json` and their names to `chunks-<step>` (a JSON list, what the parent
+launches children over); in each child, runtime/chunk.py reads its chunk back.
 """
 
 import itertools
@@ -115,20 +122,64 @@ def index_entries(items):
     return sorted(({"key": item, "path": key} for key, item in items), key=lambda e: e["path"])
 
 
+def cut(items, per, size):
+    """[(start, end)] of contiguous chunks: per outermost item (the first dimension's value),
+    or as few chunks of at most `size` items as hold them, their sizes within one."""
+    if per == "outer":
+        bounds, start = [], 0
+        for i in range(1, len(items) + 1):
+            if i == len(items) or items[i][0].split("/", 1)[0] != items[start][0].split("/", 1)[0]:
+                bounds.append((start, i))
+                start = i
+        return bounds
+    count = -(-len(items) // size)
+    base, extra = divmod(len(items), count)
+    bounds, start = [], 0
+    for i in range(count):
+        end = start + base + (1 if i < extra else 0)
+        bounds.append((start, end))
+        start = end
+    return bounds
+
+
+def write_chunks(out, entries, items, chunks):
+    """mlc-chunks/<step>/<i>.json and chunks-<step>, for each step split into child runs."""
+    for step, spec in chunks.items():
+        directory = os.path.join(out, "mlc-chunks", step)
+        os.makedirs(directory, exist_ok=True)
+        names = []
+        for i, (start, end) in enumerate(cut(items, spec["per"], spec["size"])):
+            names.append(str(i))
+            with open(os.path.join(directory, f"{i}.json"), "w", encoding="utf-8") as fh:
+                fh.write("[" + ",".join(entries[start:end]) + "]")
+        with open(os.path.join(out, "chunks-" + step), "w", encoding="utf-8") as fh:
+            json.dump(names, fh, separators=(",", ":"))
+
+
 def main():
     out = os.environ.get("MLC_OUT", "/tmp/mlc")
     os.makedirs(out, exist_ok=True)
     dims = json.loads(os.environ.get("MLC_DIMS", "[]"))
     for d in dims:
         if "values" not in d:
-            d["values"] = json.loads(os.environ[d["env"]])
+            path = os.environ.get(d["env"] + "_FILE")
+            if path:
+                with open(path, encoding="utf-8") as fh:
+                    d["values"] = json.load(fh)
+            else:
+                d["values"] = json.loads(os.environ[d["env"]])
     try:
         items = expand(dims) if dims else [("", {})]
     except ValueError as exc:
         sys.exit(f"mlc: {exc}")
     escaped = os.environ.get("MLC_ESCAPED") == "1"
+    entries = [json.dumps(flat({"key": k}, i, i, escaped), separators=(",", ":"))
+               for k, i in items]
     with open(os.path.join(out, "items"), "w", encoding="utf-8") as fh:
-        json.dump([flat({"key": k}, i, i, escaped) for k, i in items], fh, separators=(",", ":"))
+        fh.write("[" + ",".join(entries) + "]")
+    chunks = json.loads(os.environ.get("MLC_CHUNKS", "{}"))
+    if chunks:
+        write_chunks(out, entries, items, chunks)
     count = 0
     for name, sweep in json.loads(os.environ.get("MLC_SWEEPS", "{}")).items():
         trials = sweep_trials(sweep)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from importlib import resources
 
-MODULES = ("gates", "items", "select", "decide", "analysis", "run_info", "cachekey", "promote",
+MODULES = ("gates", "items", "chunk", "select", "decide", "analysis", "run_info", "cachekey", "promote",
            "pack", "rollout", "batch")
 
 

@@ -10,7 +10,7 @@ from ..diagnostics import Diagnostic, Note
 from ..graph import PipelineGraph
 from ..spec.config import Config
 from ..spec.profiles import base_name
-from .budget import argo_plan
+from .budget import argo_plan, per_item
 from .common import (
     accelerators,
     cloud_sources,
@@ -43,10 +43,21 @@ EXPR_WORDS = frozenset({"not", "in", "and", "or", "matches", "contains", "let", 
                         "true", "false", "nil"})
 
 
+# Main-DAG tasks mlc adds: a step whose Argo name (`_` as `-`) is one of these, or has the
+# `--` of generated tasks (`<step>--items`), would share its name.
+GENERATED_TASKS = frozenset({"mlc-run", "mlc-limits"})
+
+
 def expression_words(cfg: Config) -> Iterator[Diagnostic]:
-    """E105: a step named as an expression operator cannot be a DAG task Argo can depend on."""
+    """E105: a step named as an expression operator cannot be a DAG task Argo can depend on;
+    a step named as a generated task would share its name."""
     for name in cfg.doc.steps:
-        if name in EXPR_WORDS:
+        task = name.replace("_", "-")
+        if task in GENERATED_TASKS or "--" in task:
+            yield cfg.diag("E105", f"step name '{name}' is '{task}' on Argo, the name of a task "
+                           "mlc generates", ("steps", name), key=True,
+                           hint="rename the step (avoid `mlc_` names and `__`)")
+        elif name in EXPR_WORDS:
             yield cfg.diag("E105", f"step name '{name}' is a word of Argo's expression language: "
                            "a `depends` naming it cannot be evaluated", ("steps", name),
                            key=True, hint=f"rename the step, e.g. '{name}_step'")
@@ -67,33 +78,66 @@ def child_names(cfg: Config) -> Iterator[Diagnostic]:
 
 
 def budget(cfg: Config) -> Iterator[Diagnostic]:
-    """E401: a child Workflow over the budget, or a parent that is over it even after the
-    largest foreach steps were split off."""
+    """E401: a child Workflow over the budget (one item alone is too large), or a parent that
+    is over it even after the largest foreach steps were split into chunks."""
     max_nodes = limit(cfg.doc, "argo", "max_nodes_per_workflow")
     plan = argo_plan(cfg, max_nodes)
-    for step, nodes in plan.children.items():
-        if nodes > max_nodes:
-            exp = plan.expansions[step]
-            yield cfg.diag("E401", f"steps.{step} expands to {nodes} nodes in each child "
-                           f"Workflow (one per {exp.dims[0].dim}); limit {max_nodes}",
-                           ("steps", step), key=True, notes=(Note(exp.explain(cfg)),))
-    if plan.parent_nodes <= max_nodes:
-        return
-    rest = {n: e for n, e in plan.expansions.items() if n not in plan.split}
-    largest_rest = max((e.nodes for e in rest.values()), default=0)
-    launchers = max(plan.launchers.items(), key=lambda kv: kv[1], default=None)
-    if launchers is not None and launchers[1] >= largest_rest:
-        # the launchers of a split step are what the parent cannot hold
-        step, count = launchers
-        exp = plan.expansions[step]
-        outer = exp.dims[0]
+    over = [s for s in plan.splits.values() if s.child_nodes > max_nodes]
+    for split in over:
+        exp = plan.expansions[split.step]
         yield cfg.diag(
-            "E401", f"steps.{step} runs as one child Workflow per {outer.dim}, and its {count} "
-            f"launcher nodes leave the parent at {plan.parent_nodes} nodes; limit {max_nodes}",
-            ("steps", step), key=True,
-            notes=(Note(f"{outer.size} ({outer.origin}, {cfg.where(outer.path, key=outer.key)}) "
-                        f"launchers + 1"),),
-            hint=f"lower the bound of {outer.dim}, or raise "
+            "E401", f"steps.{split.step} expands to {split.child_nodes} nodes in each child "
+            f"Workflow, with {split.size} item{'s' if split.size != 1 else ''} per child; "
+            f"limit {max_nodes}", ("steps", split.step), key=True,
+            notes=(Note(child_arithmetic(exp, split)),),
+            hint="lower retries or the sweep's trials, or raise "
+            "targets.argo.limits.max_nodes_per_workflow")
+    if over or plan.parent_nodes <= max_nodes:
+        return  # an item too large for any child is the cause to fix first
+    rest = {n: e for n, e in plan.expansions.items() if n not in plan.splits}
+    largest_rest = max((e.nodes for e in rest.values()), default=0)
+    split = max(plan.splits.values(), key=lambda s: s.launchers, default=None)
+    if split is not None and split.launchers >= largest_rest:
+        # the launchers of a split step are what the parent cannot hold
+        exp = plan.expansions[split.step]
+        yield cfg.diag(
+            "E401", f"steps.{split.step} runs as {split.children} child Workflows "
+            f"({_per(exp, split)}), and their {split.launchers} launcher nodes leave the parent "
+            f"at {plan.parent_nodes} nodes; limit {max_nodes}",
+            ("steps", split.step), key=True,
+            notes=(Note(launcher_arithmetic(cfg, exp, split, max_nodes)),),
+            hint=f"lower the bound of {exp.dims[0].dim}, or raise "
             "targets.argo.limits.max_nodes_per_workflow")
         return
     yield from over_budget(cfg, rest, max_nodes, plan.parent_nodes, "in one Workflow")
+
+
+def _per(exp, split) -> str:
+    if split.per != "chunk":
+        return f"one per {exp.dims[0].dim}"
+    return f"chunks of up to {split.size} items"
+
+
+def child_arithmetic(exp, split) -> str:
+    """`1 item x 1 trial x 4 attempts + 1 group + 1 chunk reader + 1 workflow`"""
+    text = f"{split.size} item{'s' if split.size != 1 else ''}"
+    text += f" x {exp.trials} trial{'s' if exp.trials != 1 else ''}"
+    text += f" x {exp.attempts} attempt{'s' if exp.attempts != 1 else ''}"
+    if exp.sweep:
+        text += f" + {split.size} select-best"
+    if split.per == "item":
+        return text + " + 1 (the item) + 1 (the workflow)"
+    return text + " + 1 (the fan-out) + 1 (the chunk reader) + 1 (the workflow)"
+
+
+def launcher_arithmetic(cfg: Config, exp, split, max_nodes: int) -> str:
+    """Where the number of children comes from."""
+    dims = " x ".join(f"{d.size} ({d.origin}, {cfg.where(d.path, key=d.key)})" for d in exp.dims)
+    if split.per != "chunk":
+        outer = exp.dims[0]
+        return f"{outer.size} ({outer.origin}, {cfg.where(outer.path, key=outer.key)}) " \
+               "launchers + 1"
+    per = per_item(exp)
+    return (f"{dims} items / {split.size} per child = {split.children} launchers + 1; "
+            f"{split.size} per child = ({max_nodes} - 3) // {per} node{'s' if per != 1 else ''} "
+            "per item")

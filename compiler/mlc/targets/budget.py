@@ -1,7 +1,24 @@
-"""Node budgets (SPEC 10): the per-run estimate, and Argo's split into child Workflows."""
+"""Node budgets (SPEC 10): the per-run estimate, and Argo's split into child Workflows.
+
+A foreach step that makes the parent Workflow too large runs as child Workflows of the same
+WorkflowTemplate, each child holding part of its items, and the parent keeps one launcher
+node per child (plus the launchers' group):
+
+    item    one child per item (a one-dimensional step whose children are single items)
+    outer   one child per outermost item: the items of one value of the first dimension
+    chunk   one child per contiguous chunk of the step's items, in item order: as few
+            chunks as keep every child within the budget
+
+`item` and `outer` come first (SPEC 10: "one per outermost item while that keeps the parent
+within the budget"); `chunk` where they leave the parent or a child over the budget.
+
+A child Workflow's nodes: its root, the task that reads its chunk (not for `item`), the
+fan-out's group and, per item, trials x attempts (+ 1 select-best for a sweep).
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from ..graph import Expansion, expansion
@@ -14,25 +31,78 @@ def run_nodes(cfg: Config) -> tuple[int, dict[str, Expansion]]:
     return 1 + sum(e.nodes for e in exps.values()), exps
 
 
-def child_nodes(exp: Expansion) -> int:
-    """Nodes of one child Workflow: the step for one outermost item, plus its own root."""
-    inner = Expansion(exp.step, exp.dims[1:], exp.trials, exp.attempts, exp.sweep)
-    return inner.nodes + 1
+def per_item(exp: Expansion) -> int:
+    """Nodes of one item: trials x attempts, plus its select-best for a sweep."""
+    return exp.trials * exp.attempts + (1 if exp.sweep else 0)
+
+
+@dataclass(frozen=True)
+class Split:
+    """How one foreach step runs as child Workflows."""
+
+    step: str
+    per: str             # item | outer | chunk
+    size: int            # items per child, at most
+    children: int        # child Workflows, at most
+    child_nodes: int     # nodes of one child, at most
+
+    @property
+    def launchers(self) -> int:
+        """The step's nodes in the parent: one launcher per child, plus their group."""
+        return self.children + 1
+
+
+def per_outer(exp: Expansion) -> Split:
+    """One child per outermost item (per item, for one dimension)."""
+    outer = exp.dims[0].size or 0
+    inner = (exp.items or 0) // outer if outer else 0
+    if len(exp.dims) == 1:
+        return Split(exp.step, "item", 1, outer, per_item(exp) + 2)
+    return Split(exp.step, "outer", inner, outer, inner * per_item(exp) + 3)
+
+
+def chunked(exp: Expansion, max_nodes: int) -> Split:
+    """As few contiguous chunks as keep every child within `max_nodes` (at least 1 item each:
+    a child of one item over the budget is E401)."""
+    size = max(1, (max_nodes - 3) // per_item(exp))
+    items = exp.items or 0
+    size = min(size, items) if items else size
+    return Split(exp.step, "chunk", size, math.ceil(items / size) if items else 0,
+                 size * per_item(exp) + 3)
 
 
 @dataclass
 class ArgoPlan:
-    """Which foreach steps run as child Workflows (one per outermost item)."""
+    """Which foreach steps run as child Workflows, and how."""
 
     parent_nodes: int
-    split: list[str] = field(default_factory=list)
-    children: dict[str, int] = field(default_factory=dict)   # step -> nodes of one child
-    launchers: dict[str, int] = field(default_factory=dict)  # step -> its nodes in the parent
+    splits: dict[str, Split] = field(default_factory=dict)
     expansions: dict[str, Expansion] = field(default_factory=dict)
+
+    @property
+    def split(self) -> list[str]:
+        return list(self.splits)
+
+    @property
+    def children(self) -> dict[str, int]:
+        """step -> nodes of one child Workflow."""
+        return {s: sp.child_nodes for s, sp in self.splits.items()}
+
+    @property
+    def launchers(self) -> dict[str, int]:
+        """step -> its nodes in the parent."""
+        return {s: sp.launchers for s, sp in self.splits.items()}
+
+    def _apply(self, split: Split) -> None:
+        before = self.splits[split.step].launchers if split.step in self.splits \
+            else self.expansions[split.step].nodes
+        self.parent_nodes += split.launchers - before
+        self.splits[split.step] = split
 
 
 def argo_plan(cfg: Config, max_nodes: int) -> ArgoPlan:
-    """Split the largest foreach steps until the parent fits (or nothing is left to split)."""
+    """Split the largest foreach steps until the parent fits (or nothing is left to split):
+    first one child per outermost item, then contiguous chunks where that is not enough."""
     total, exps = run_nodes(cfg)
     plan = ArgoPlan(total, expansions=exps)
     position = {name: i for i, name in enumerate(cfg.doc.steps)}
@@ -41,12 +111,18 @@ def argo_plan(cfg: Config, max_nodes: int) -> ArgoPlan:
     for exp in candidates:
         if plan.parent_nodes <= max_nodes:
             break
-        outer = exp.dims[0].size or 0
-        launchers = outer + 1          # one launcher node per outermost item, plus the group
-        if launchers >= exp.nodes:
+        split = per_outer(exp)
+        if split.launchers < exp.nodes:
+            plan._apply(split)
+    for exp in candidates:
+        current = plan.splits.get(exp.step)
+        child_over = current is not None and current.child_nodes > max_nodes
+        if plan.parent_nodes <= max_nodes and not child_over:
             continue
-        plan.parent_nodes += launchers - exp.nodes
-        plan.split.append(exp.step)
-        plan.children[exp.step] = child_nodes(exp)
-        plan.launchers[exp.step] = launchers
+        split = chunked(exp, max_nodes)
+        now = current.launchers if current is not None else exp.nodes
+        if split.children < 2 and current is None:
+            continue  # one chunk would be the whole step again
+        if split.launchers < now or (child_over and split.child_nodes < current.child_nodes):
+            plan._apply(split)
     return plan

@@ -15,6 +15,7 @@ from .steps import (
     GATE,
     SELECT,
     cache_key_args,
+    chunk_items_template,
     container_template,
     gate_args,
     inputs_block,
@@ -26,6 +27,7 @@ from .steps import (
 from .syntax import gen, k8s, tag
 
 ITEM_PARAMS = ("item-key", "item-json")
+LIMITS = "mlc-limits"           # the input naming the run's semaphore ConfigMap (SPEC 10)
 
 
 def task(name: str, template: str, args: dict[str, str] | None = None,
@@ -137,12 +139,26 @@ class StepDAG:
             needed, unit = self.item_dag(), gen(step.name, "item")
         if not step.foreach:
             tasks.append(task(name, unit, ctx.main_args(needed, step), pre))
-        elif step.child_runs:
-            self.launch(needed, unit)
-            outer = {n for n in needed if not is_item_param(n)}
-            tasks.append(task(name, gen(step.name, "launch"),
-                              ctx.main_args(outer, step) | item_args(step, needed),
-                              pre, withParam=_items_of(ctx, step)))
+        elif step.child_runs is not None:
+            if step.max_parallel:
+                needed = self.semaphore(unit, needed)
+            pre = pre + ([LIMITS] if step.max_parallel else [])
+            if step.child_runs.per == "item":
+                # one child per item: the item travels in the launch's parameters
+                self.launch(needed, unit)
+                outer = {n for n in needed if not is_item_param(n) and n != LIMITS}
+                tasks.append(task(name, gen(step.name, "launch"),
+                                  ctx.main_args(outer, step) | item_args(step, needed),
+                                  pre, withParam=_items_of(ctx, step)))
+            else:
+                # one child per chunk: the child reads its items from the chunk's file
+                entry_needed = self.chunk_entry(needed, unit)
+                self.launch(entry_needed, gen(step.name, "chunk"))
+                args = ctx.main_args(entry_needed - {"chunk", LIMITS}, step)
+                args["chunk"] = "{{item}}"
+                tasks.append(task(name, gen(step.name, "launch"), args, pre,
+                                  withParam="{{tasks.%s.outputs.parameters.chunks-%s}}"
+                                  % (gen(step.group, "items"), name)))
         else:
             fan_needed = self.fanout(needed, unit)
             tasks.append(task(name, gen(step.name, "fanout"), ctx.main_args(fan_needed, step),
@@ -252,28 +268,71 @@ class StepDAG:
         self.templates.append(template)
         return needed
 
+    def semaphore(self, unit: str, needed: set[str]) -> set[str]:
+        """`max_parallel` across all child runs of the step together (SPEC 10): the unit of
+        one item holds a slot of the run's semaphore while it runs. The slots are the key
+        `<step>` of the ConfigMap `<workflow>-limits` that the parent creates (`mlc-limits`)."""
+        template = next(t for t in self.templates if t["name"] == unit)
+        template["inputs"] = inputs_block(
+            {p["name"] for p in template.get("inputs", {}).get("parameters", [])} | {LIMITS},
+            template.get("inputs", {}).get("artifacts"))
+        template["synchronization"] = {"semaphores": [{"configMapKeyRef": {
+            "name": tag(LIMITS), "key": k8s(self.step.name)}}]}
+        return needed | {LIMITS}
+
+    def chunk_entry(self, item_needed: set[str], unit: str) -> set[str]:
+        """`<step>--chunk`, a child run's entrypoint: read the chunk's items, then the unit
+        once per item."""
+        step = self.step
+        reader_needed = self.add(chunk_items_template(self.ctx, step))
+        outer = {n for n in item_needed if not is_item_param(n)}
+        tasks = [task("items", gen(step.name, "chunk-items"), passthrough(reader_needed)),
+                 task("item", unit, passthrough(outer) | item_args(step, item_needed),
+                      ["items"], withParam="{{tasks.items.outputs.parameters.items}}")]
+        needed = outer | reader_needed
+        self.templates.append({"name": gen(step.name, "chunk"), "inputs": inputs_block(needed),
+                               "dag": {"tasks": tasks}})
+        return needed
+
     def launch(self, item_needed: set[str], unit: str) -> set[str]:
-        """`<step>--launch`: one child Workflow per item, from the same WorkflowTemplate
-        (SPEC 10); the child's entrypoint is the step's unit of work for one item."""
+        """`<step>--launch`: one child Workflow, from the same WorkflowTemplate (SPEC 10),
+        whose entrypoint is `unit`: the step's unit of work for one item, or `<step>--chunk`.
+        Its parameters are the entrypoint's inputs; `mlc-limits` names this run's ConfigMap."""
         ctx, step = self.ctx, self.step
-        params = ",".join('{"name":%s,"value":{{=toJson(inputs.parameters[%s])}}}'
-                          % (json.dumps(n), "'" + n + "'") for n in sorted(item_needed))
+        params = ['{"name":%s,"value":{{=toJson(inputs.parameters[%s])}}}'
+                  % (json.dumps(n), "'" + n + "'") for n in sorted(item_needed - {LIMITS})]
+        if LIMITS in item_needed:
+            params.append('{"name":"%s","value":"%s"}' % (LIMITS, LIMITS_NAME))
         meta = ctx.metadata_json(extra_labels={"mlc.dev/step": step.name})
         spec = {"workflowTemplateRef": {"name": ctx.plan.base_name}, "entrypoint": unit}
-        if step.max_parallel:
-            spec["parallelism"] = step.max_parallel
         spec_json = json.dumps(spec, separators=(",", ":"))[:-1]
         manifest = ('{"apiVersion":"argoproj.io/v1alpha1","kind":"Workflow","metadata":'
                     '{"generateName":%s,%s},"spec":%s,"arguments":{"parameters":[%s]}}}'
                     % (json.dumps(f"{ctx.plan.base_name}-{k8s(step.name)}-"), meta, spec_json,
-                       params))
-        template = {"name": gen(step.name, "launch"), "inputs": inputs_block(item_needed),
+                       ",".join(params)))
+        template = {"name": gen(step.name, "launch"),
+                    "inputs": inputs_block(item_needed - {LIMITS}),
                     "resource": {"action": "create", "setOwnerReference": True,
                                  "successCondition": "status.phase == Succeeded",
                                  "failureCondition": "status.phase in (Failed, Error)",
                                  "manifest": manifest}}
         self.templates.append(template)
         return item_needed
+
+
+LIMITS_NAME = "{{workflow.name}}-limits"
+
+
+def limits_template(ctx: Any) -> dict:
+    """`mlc--limits`: the run's semaphore ConfigMap, one key per split step with max_parallel
+    (its value: the step's max_parallel), owned by the run (deleted with it)."""
+    data = {k8s(s.name): str(s.max_parallel) for s in ctx.plan.steps.values()
+            if s.child_runs is not None and s.max_parallel}
+    manifest = ('{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"%s",%s},"data":%s}'
+                % (LIMITS_NAME, ctx.metadata_json(),
+                   json.dumps(dict(sorted(data.items())), separators=(",", ":"))))
+    return {"name": "mlc--limits",
+            "resource": {"action": "create", "setOwnerReference": True, "manifest": manifest}}
 
 
 def _items_of(ctx: Any, step: StepPlan) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 from ...plan import ArtifactInput, DimSource, Mode, Slot, StepPlan
 from ...plan.keys import (
     best_trial_key,
+    chunks_key,
     gates_key,
     index_key,
     input_key,
@@ -209,12 +210,13 @@ def items_template(ctx: Any, group: list[StepPlan]) -> tuple[dict, set[str]]:
     index.json files (runtime/items.py). Literal lists and trial values travel as env values."""
     owner = group[0]
     needed = {"run-id"}
-    env = []
+    env, lists = [], []
     for d in owner.dims:
         if d.source is not DimSource.LITERAL:
             param = "pj-" + d.param if d.source is DimSource.PARAM else "list-" + k8s(d.name)
             needed.add(param)
-            env.append(env_value(d.env, tag(param)))
+            lists.append(payload_file(param))
+            env.append(env_value(d.env + "_FILE", lists[-1]["path"]))
     dims = [d.payload() for d in owner.dims]
     env.append(env_value("MLC_DIMS", json_text(dims, separators=(",", ":"), ensure_ascii=False)))
     sweeps = {k8s(s.name): ({"grid": [[hp, list(v)] for hp, v in s.grid]} if s.grid is not None
@@ -233,9 +235,37 @@ def items_template(ctx: Any, group: list[StepPlan]) -> tuple[dict, set[str]]:
             artifacts.append(entry)
     if dirs:
         env.append(env_value("MLC_INDEX_DIRS", json.dumps(dirs)))
-    outputs = ["items"] + ["trials-" + name for name in sweeps]
+    chunked = {k8s(s.name): {"per": s.child_runs.per, "size": s.child_runs.size}
+               for s in group if s.child_runs is not None and s.child_runs.per != "item"}
+    if chunked:
+        # SPEC 10: child runs read their items from these files, never from parameters
+        env.append(env_value("MLC_CHUNKS", json_text(chunked, separators=(",", ":"))))
+        for step in group:
+            if step.child_runs is not None and step.child_runs.per != "item":
+                entry = {"name": f"chunks-{k8s(step.name)}",
+                         "path": f"{SCRIPT_OUT}/mlc-chunks/{k8s(step.name)}",
+                         "archive": ARCHIVE_NONE}
+                entry.update(ctx.store.location(key_text(chunks_key(step.name))))
+                artifacts.append(entry)
+    # the whole list is a parameter only where a task loops over it in this Workflow
+    outputs = ["items"] if len(chunked) < len(group) else []
+    outputs += ["trials-" + name for name in sweeps] + ["chunks-" + name for name in chunked]
     template = script_template(ctx, gen(owner.name, "items"), "items", env, parameters=needed,
-                               outputs=outputs, artifacts_out=artifacts)
+                               outputs=outputs, artifacts_in=lists, artifacts_out=artifacts)
+    return template, needed
+
+
+def chunk_items_template(ctx: Any, step: StepPlan) -> tuple[dict, set[str]]:
+    """`<step>--chunk-items`, in a child run: its chunk file (an artifact) becomes the `items`
+    its fan-out loops over (runtime/chunk.py)."""
+    path = f"{SCRIPT_OUT}/in/chunk.json"
+    artifact = {"name": "chunk", "path": path}
+    artifact.update(ctx.store.location(key_text(chunks_key(step.name)) + "/"
+                                       + tag("chunk") + ".json"))
+    needed = {"run-id", "chunk"}
+    template = script_template(ctx, gen(step.name, "chunk-items"), "chunk",
+                               [env_value("MLC_CHUNK_IN", path)], parameters=needed,
+                               outputs=["items"], artifacts_in=[artifact])
     return template, needed
 
 
@@ -246,7 +276,7 @@ def partition_index_template(ctx: Any, step: StepPlan) -> tuple[dict, set[str]]:
     `<by>=<enc(value)>` the step wrote its directories under."""
     part = step.partition
     dims = [{"name": part.by, "bound": part.max_partitions, "env": "MLC_LIST_PARTITIONS"}]
-    env = [env_value("MLC_LIST_PARTITIONS", tag("partitions")),
+    env = [env_value("MLC_LIST_PARTITIONS_FILE", PAYLOADS_DIR + "/partitions.json"),
            env_value("MLC_DIMS", json.dumps(dims, separators=(",", ":"), ensure_ascii=False))]
     outputs = step.index_outputs
     env.append(env_value("MLC_INDEX_DIRS", json.dumps([f"{step.name}/{o}" for o in outputs])))
@@ -258,7 +288,8 @@ def partition_index_template(ctx: Any, step: StepPlan) -> tuple[dict, set[str]]:
         artifacts.append(entry)
     needed = {"run-id", "partitions"}
     template = script_template(ctx, gen(step.name, "index"), "items", env, parameters=needed,
-                               outputs=["items"], artifacts_out=artifacts)
+                               outputs=["items"], artifacts_in=[payload_file("partitions")],
+                               artifacts_out=artifacts)
     return template, needed
 
 

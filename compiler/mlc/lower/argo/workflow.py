@@ -14,7 +14,7 @@ from ...plan.settings import KubeSettings
 from ...plan.values import resource_labels
 from ..base import Lowered, Options
 from ..kube import container_resources, node_selector
-from .dag import StepDAG, task
+from .dag import LIMITS, StepDAG, limits_template, task
 from .deploy import DeployDAG, shared_templates
 from .steps import cache_key_template, env_value, gate_template, script_template, select_template
 from .syntax import Store, gen, json_text, k8s, output_param
@@ -154,6 +154,9 @@ class Builder:
     # -- documents -------------------------------------------------------------------------
     def templates_and_tasks(self) -> tuple[list[dict], list[dict]]:
         templates, tasks = [self.run_template()], [task("mlc-run", "mlc-run")]
+        if any(s.child_runs is not None and s.max_parallel for s in self.plan.steps.values()):
+            templates.append(limits_template(self))
+            tasks.append(task(LIMITS, "mlc--limits"))
         deploys = False
         for name in self.plan.order:
             if name in self.plan.steps:
