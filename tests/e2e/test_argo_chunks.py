@@ -98,6 +98,8 @@ def test_items_reach_children_as_artifacts_and_retries_stay_per_item(tmp_path) -
     launch = templates["embed--launch"]["resource"]["manifest"]
     assert "item" not in {p["name"] for p in templates["embed--launch"]["inputs"]["parameters"]}
     assert '"entrypoint":"embed--chunk"' in launch
+    # a run's children are found by their parent's name (argo stop -l mlc.dev/parent=<run>)
+    assert '"mlc.dev/parent":"{{workflow.name}}"' in launch
     assert templates["embed"]["retryStrategy"]["limit"] == "3"
     for name in ("embed--launch", "embed--chunk", "embed--chunk-items", "embed--items"):
         assert "retryStrategy" not in templates[name], name

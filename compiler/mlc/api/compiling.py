@@ -32,7 +32,7 @@ class CompileResult:
 
 def compile(path: str, *, target: str, profile: str | None = None, out: str = "build",  # noqa: A001
             kind: str = "template", mode: str = "write",
-            limits: Limits = Limits()) -> CompileResult:
+            limits: Limits = Limits(), rbac: bool = False) -> CompileResult:
     """Validate (base 1-6, the selected configuration 1-7 for `target`), lower, render, write.
 
     Nothing is written unless every phase passed and `mode` is "write".
@@ -47,13 +47,15 @@ def compile(path: str, *, target: str, profile: str | None = None, out: str = "b
                          f"--target {target}` checks a pipeline against its rules")
     if kind not in ("template", "workflow"):
         raise UsageError(f"unknown kind '{kind}' (template, workflow)")
+    if rbac and target != "argo":
+        raise UsageError("--rbac is for --target argo (the Role its service account needs)")
     result = validate(path, profiles=[profile] if profile else None, targets=[target],
                       limits=limits, phase7="selected", sizes=False)
     outcome = CompileResult(result.diagnostics, target)
     if not result.ok:
         return outcome
     rendered = render_target(result.configs[profile], result.graphs[profile], target, kind,
-                             os.path.basename(path))
+                             os.path.basename(path), rbac=rbac)
     files = rendered.files
     outcome.diagnostics = sort_diagnostics(result.diagnostics + rendered.diagnostics,
                                            result.profiles)

@@ -19,7 +19,7 @@ class Rendered:
 
 
 def render_target(cfg: Config, graph: PipelineGraph, target: str, kind: str = "template",
-                  source_name: str = "mlc.yaml") -> Rendered:
+                  source_name: str = "mlc.yaml", rbac: bool = False) -> Rendered:
     """The files `mlc compile --target target` would write, and the lowering's and E405's
     diagnostics. The configuration must have passed phases 1-7."""
     from ..lower.base import Options, load_target
@@ -29,7 +29,7 @@ def render_target(cfg: Config, graph: PipelineGraph, target: str, kind: str = "t
 
     plan = build_plan(cfg, graph, target)
     lowered = load_target(REGISTRY[target].lowering).lower(plan, build_settings(cfg, target),
-                                                           Options(kind=kind))
+                                                           Options(kind=kind, rbac=rbac))
     documents = {name: render_documents(content if isinstance(content, list) else [content])
                  for name, content in lowered.files.items() if name.endswith(".yaml")}
     files = {name: render_file(name, content, source_name, documents.get(name))

@@ -92,6 +92,8 @@ def compile(  # noqa: A001 - the command is called compile
     kind: str = typer.Option("template", "--kind", metavar="KIND",
                              help="argo: template (WorkflowTemplate [+ CronWorkflow]) or workflow "
                                   "(adds a Workflow that runs it)."),
+    rbac: bool = typer.Option(False, "--rbac", help="argo: also write rbac.yaml, the Role and "
+                                                    "RoleBinding its service account needs."),
     check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 if any file would "
                                                       "be added, changed or removed."),
     diff: bool = typer.Option(False, "--diff", help="Print a unified diff of what would change; "
@@ -110,6 +112,7 @@ def compile(  # noqa: A001 - the command is called compile
       mlc compile --target argo                       # ./mlc.yaml -> build/argo/workflow.yaml
       mlc compile mlc.yaml --target argo --profile prod --kind workflow
       mlc compile --target argo --check               # in CI: are committed outputs current?
+      mlc compile --target argo --rbac                # also build/argo/rbac.yaml
     """
     from ..api import UsageError, compile as run_compile
     from ..render import WriteMode
@@ -121,7 +124,7 @@ def compile(  # noqa: A001 - the command is called compile
     try:
         result = run_compile(file, target=target, profile=profile, out=out, kind=kind,
                              mode="write" if mode is WriteMode.WRITE else "check",
-                             limits=opt.limits(max_file_size))
+                             limits=opt.limits(max_file_size), rbac=rbac)
     except UsageError as exc:
         raise usage_error(str(exc)) from None
     if not result.ok:
@@ -131,7 +134,7 @@ def compile(  # noqa: A001 - the command is called compile
     again = ["mlc", "compile"] + ([file] if file != "mlc.yaml" else []) + ["--target", target]
     again += (["--profile", profile] if profile else []) + \
         (["--out", out] if out != "build" else []) + \
-        (["--kind", kind] if kind != "template" else []) + \
+        (["--kind", kind] if kind != "template" else []) + (["--rbac"] if rbac else []) + \
         (["--max-file-size", max_file_size] if max_file_size != opt.DEFAULT_MAX_FILE_SIZE else [])
     raise typer.Exit(_compile_output(result, mode, shlex.join(again)))
 

@@ -27,6 +27,7 @@ class Lowered:
 @dataclass(frozen=True)
 class Options:
     kind: str = "template"      # argo: template | workflow
+    rbac: bool = False          # argo: also rbac.yaml (the service account's Role)
 
 
 class Target(Protocol):

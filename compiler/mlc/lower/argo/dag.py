@@ -303,7 +303,9 @@ class StepDAG:
                   % (json.dumps(n), "'" + n + "'") for n in sorted(item_needed - {LIMITS})]
         if LIMITS in item_needed:
             params.append('{"name":"%s","value":"%s"}' % (LIMITS, LIMITS_NAME))
-        meta = ctx.metadata_json(extra_labels={"mlc.dev/step": step.name})
+        # `mlc.dev/parent` selects a run's children: `argo stop -l mlc.dev/parent=<run>`
+        meta = ctx.metadata_json(extra_labels={"mlc.dev/step": step.name,
+                                               "mlc.dev/parent": "{{workflow.name}}"})
         spec = {"workflowTemplateRef": {"name": ctx.plan.base_name}, "entrypoint": unit}
         spec_json = json.dumps(spec, separators=(",", ":"))[:-1]
         manifest = ('{"apiVersion":"argoproj.io/v1alpha1","kind":"Workflow","metadata":'

@@ -14,6 +14,7 @@ from ...plan.settings import KubeSettings
 from ...plan.values import resource_labels
 from ..base import Lowered, Options
 from ..kube import container_resources, node_selector
+from . import rbac
 from .dag import LIMITS, StepDAG, limits_template, task
 from .deploy import DeployDAG, shared_templates
 from .steps import cache_key_template, env_value, gate_template, script_template, select_template
@@ -32,7 +33,11 @@ class ArgoTarget:
             docs.append(builder.cron_workflow())
         if options.kind == "workflow":
             docs.append(builder.workflow())
-        return Lowered(files={"workflow.yaml": docs})
+        files: dict = {"workflow.yaml": docs}
+        if options.rbac:
+            files["rbac.yaml"] = rbac.documents(plan, builder.metadata, settings.service_account,
+                                                settings.mesh)
+        return Lowered(files=files)
 
 
 TARGET = ArgoTarget()
