@@ -560,3 +560,41 @@ def test_lists_reach_generated_tasks_as_files(tmp_path) -> None:
             if "raw" in art and art["raw"]["data"] in lists:
                 raw.add(art["raw"]["data"])
     assert raw == set(lists)
+
+
+def artifact_locations(node):
+    """Every artifact entry (a dict with a `path` or `from` and a location) in a document."""
+    if isinstance(node, dict):
+        if "name" in node and ("s3" in node or "gcs" in node):
+            yield node
+        for value in node.values():
+            yield from artifact_locations(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from artifact_locations(value)
+
+
+def test_s3_artifacts_are_key_only_and_kserve_reads_the_same_prefix(tmp_path) -> None:
+    """Issue 17, item 3: an S3 location with a bucket but no endpoint is incomplete to Argo
+    (`S3Artifact.HasLocation`), and the executor would relocate it into the artifact
+    repository, keeping the key. So every location is key-only (the repository's bucket), and
+    KServe is told that bucket from `artifact_store` with the same key."""
+    doc = load(compiled(GOLDEN / "rollout" / "mlc.yaml", tmp_path))[0]
+    locations = list(artifact_locations(doc))
+    assert locations
+    for art in locations:
+        assert set(art["s3"]) == {"key"}, art
+        assert art["s3"]["key"].startswith("prefix/"), art
+    text = json.dumps(doc)
+    assert "storage_prefix\\\":\\\"s3://bucket/prefix/" in text
+
+
+def test_a_deploy_needs_the_artifact_store_on_argo(tmp_path) -> None:
+    text = (GOLDEN / "rollout" / "mlc.yaml").read_text().replace(
+        'artifact_store: "s3://bucket/prefix/", ', "")
+    (tmp_path / "mlc.yaml").write_text(text)
+    done = run_cli("validate", "mlc.yaml", "--target", "argo", cwd=tmp_path)
+    assert done.returncode == 1
+    line = text.splitlines().index("targets:") + 2  # at `argo:`
+    assert f"mlc.yaml:{line}:3: error[E104]: [target argo] targets.argo is missing " \
+        "artifact_store" in done.stdout + done.stderr

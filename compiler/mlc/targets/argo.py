@@ -15,8 +15,10 @@ from .common import (
     accelerators,
     cloud_sources,
     deploys,
+    has_deploy,
     name_lengths,
     over_budget,
+    required_fields,
     routed_endpoint_names,
 )
 from .limits import CRON_WORKFLOW_NAME, GENERATE_NAME_SUFFIX, K8S_NAME, limit
@@ -24,6 +26,9 @@ from .limits import CRON_WORKFLOW_NAME, GENERATE_NAME_SUFFIX, K8S_NAME, limit
 
 def check(cfg: Config, graph: PipelineGraph, local_profile: str | None) -> Iterator[Diagnostic]:
     yield from cloud_sources(cfg, "argo")
+    # KServe reads the model from s3://<bucket>/<key>: the bucket must be named (the artifact
+    # repository's, which the workflow's key-only artifacts are written to)
+    yield from required_fields(cfg, "argo", ["artifact_store"] if has_deploy(cfg) else [])
     checks = [(K8S_NAME, "Kubernetes object names")]
     if cfg.doc.schedule is not None:
         checks.append((CRON_WORKFLOW_NAME, "CronWorkflow names"))

@@ -182,12 +182,16 @@ class Store:
             self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
 
     def location(self, key: str) -> dict:
-        """An artifact location for `key` (relative to the store's prefix)."""
+        """An artifact location for `key` (relative to the store's prefix).
+
+        S3 locations are key-only: the workflow's artifact repository supplies the bucket,
+        endpoint and credentials. A location with a bucket but no endpoint is incomplete to
+        Argo (`S3Artifact.HasLocation`), and the executor relocates it into the repository's
+        bucket anyway, keeping only the key (issue 17, item 3). A GCS bucket and key are a
+        complete location (`GCSArtifact.HasLocation`), read with the pod's credentials."""
         full = self.prefix + key
         if self.scheme == "gs":
             return {"gcs": {"bucket": self.bucket, "key": full}}
-        if self.bucket:
-            return {"s3": {"bucket": self.bucket, "key": full}}
         return {"s3": {"key": full}}
 
     def uri(self, key: str) -> str:
