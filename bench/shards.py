@@ -22,8 +22,11 @@ def main() -> None:
         for bound in (10, 100000, 1000000):
             root = Path(tmp) / str(bound)
             root.mkdir()
-            (root / "mlc.yaml").write_text(GOLDEN.read_text().replace(
-                "max_items: 100000", f"max_items: {bound}"))
+            text = GOLDEN.read_text().replace("max_items: 100000", f"max_items: {bound}")
+            if bound > 230400:  # more memoization entries than the cache holds (E401)
+                text = text.replace("    max_parallel: 200\n",
+                                    "    max_parallel: 200\n    cache: false\n")
+            (root / "mlc.yaml").write_text(text)
             secs = median_seconds([py, "-m", "mlc", "compile", "mlc.yaml", "--target", "argo",
                                    "--out", "build"], 9, cwd=str(root))
             size = (root / "build" / "argo" / "workflow.yaml").stat().st_size

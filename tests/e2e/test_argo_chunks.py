@@ -76,7 +76,10 @@ def test_the_100000_shard_pipeline_splits_into_81_chunks() -> None:
 
 @pytest.mark.parametrize("max_items", [1000, 100000, 1000000])
 def test_workflow_size_does_not_depend_on_max_items(tmp_path, max_items: int) -> None:
-    templates = compile_argo(tmp_path, spec_text(max_items))
+    text = spec_text(max_items)
+    if max_items > 230400:  # more memoization entries than the cache holds (E401)
+        text = text.replace("    max_parallel: 200\n", "    max_parallel: 200\n    cache: false\n")
+    templates = compile_argo(tmp_path, text)
     size = (tmp_path / "build" / "argo" / "workflow.yaml").stat().st_size
     assert size < 64 * 1024
     # whatever the bound, the parent loops over chunks or items, never over a list it embeds
@@ -180,3 +183,24 @@ def test_e401_when_one_item_alone_is_over_the_budget(tmp_path) -> None:
     assert "steps.embed expands to 12 nodes in each child Workflow, with 1 item per child; " \
         "limit 6" in out
     assert "1 item x 1 trial x 10 attempts + 1 (the item) + 1 (the workflow)" in out
+
+
+def test_memoization_entries_are_spread_and_bounded(tmp_path) -> None:
+    """Issue 17, item 2: a step's cache entries go to 256 ConfigMaps (the key's first two hex
+    digits), they expire after 30 days without cache.max_age, and a run that would write more
+    entries than those hold is E401 at the step."""
+    templates = compile_argo(tmp_path, GOLDEN.read_text())
+    memo = templates["embed"]["memoize"]
+    assert memo["maxAge"] == f"{30 * 86400}s"
+    name = memo["cache"]["configMap"]["name"]
+    assert name.startswith("mlc-cache-reembed-embed-{{=sprig.substr(0, 2, sprig.sha256sum(")
+    assert name.endswith("))}}")
+    # the shard is the first two characters of the very key the entry is stored under
+    assert name[len("mlc-cache-reembed-embed-{{=sprig.substr(0, 2, "):-3] == memo["key"][3:-2]
+    write_project(tmp_path, {"mlc.yaml": spec_text(1000000)})
+    done = run_cli("validate", "mlc.yaml", "--target", "argo", cwd=tmp_path)
+    out = done.stdout + done.stderr
+    assert done.returncode == 1
+    assert "error[E401]: [target argo] steps.embed writes up to 1000000 memoization entries " \
+        "in one run; limit 230400" in out
+    assert "1000000 (params.shards.max_items" in out and "x 1 trial, one cache entry each" in out

@@ -67,9 +67,15 @@ def test_budgets_never_raise_and_agree_with_the_split(tmp_path, spec: str) -> No
     cfg = result.configs.get(None)
     if cfg is None:
         return
+    cache_errors = [d for d in argo_errors if "memoization entries" in d.message]
+    argo_errors = [d for d in argo_errors if d not in cache_errors]
     budget = limit(cfg.doc, "argo", "max_nodes_per_workflow")
     plan = argo_plan(cfg, budget)
     fits = plan.parent_nodes <= budget and all(n <= budget for n in plan.children.values())
     assert fits == (not argo_errors), (plan, [str(d) for d in argo_errors])
+    # every step here is cached (the default): one entry per item and trial
+    entries = {e.step: (e.items or 1) * e.trials for e in plan.expansions.values()}
+    over = {s for s, n in entries.items() if n > limit(cfg.doc, "argo", "max_cache_entries")}
+    assert over == {d.path[1] for d in cache_errors}, (entries, [str(d) for d in cache_errors])
     for d in argo_errors:
         assert d.path[:1] == ("steps",) and d.notes, str(d)

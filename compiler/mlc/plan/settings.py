@@ -24,6 +24,7 @@ class KubeSettings:
     runtime_image: str = DEFAULT_RUNTIME_IMAGE
     max_nodes_per_workflow: int = 5000
     max_definition_bytes: int = 1024 * 1024
+    max_cache_entries: int = 230400                # argo
 
     def node_selector(self, accelerator: str | None) -> dict[str, str]:
         """The node labels that place a step needing `accelerator` (SPEC 7, E501)."""

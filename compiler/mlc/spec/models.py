@@ -541,6 +541,10 @@ class KubeLimits(Model):
     max_definition_bytes: Optional[Int(1)] = None
 
 
+class ArgoLimits(KubeLimits):
+    max_cache_entries: Optional[Int(1)] = None
+
+
 class SfnLimits(Model):
     inline_map_max_concurrency: Optional[Int(1)] = None
     max_parallel: Optional[Int(1)] = None
@@ -571,6 +575,7 @@ class _KubeTarget(Model):
 
 class ArgoTarget(_KubeTarget):
     artifact_store: Optional[_store_uri(("s3://", "gs://"))] = None
+    limits: Optional[ArgoLimits] = None
 
 
 class KubeflowTarget(_KubeTarget):

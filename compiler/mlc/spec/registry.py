@@ -20,10 +20,15 @@ class TargetInfo:
 
 
 MIB = 1024 * 1024
+# Argo's memoization cache: a step's entries spread over 256 ConfigMaps (by the key's first two
+# hex digits); a ConfigMap holds 1 MiB, about 900 entries of about 1 KiB (docs/targets/argo.md)
+CACHE_SHARDS = 256
+CACHE_ENTRIES_PER_MAP = 900
 
 REGISTRY: dict[str, TargetInfo] = {
     "argo": TargetInfo("argo", True, "argo", "kserve", child_runs=True,
-                       limits=(("max_nodes_per_workflow", 5000), ("max_definition_bytes", MIB))),
+                       limits=(("max_nodes_per_workflow", 5000), ("max_definition_bytes", MIB),
+                               ("max_cache_entries", CACHE_SHARDS * CACHE_ENTRIES_PER_MAP))),
     "kubeflow": TargetInfo("kubeflow", True, "kubeflow", "kserve",
                            limits=(("max_nodes_per_workflow", 5000),
                                    ("max_definition_bytes", MIB))),

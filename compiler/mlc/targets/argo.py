@@ -7,9 +7,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..diagnostics import Diagnostic, Note
-from ..graph import PipelineGraph
+from ..graph import PipelineGraph, expansion
 from ..spec.config import Config
+from ..spec.models import DeployStep
 from ..spec.profiles import base_name
+from ..spec.semantics import cache_enabled
 from .budget import argo_plan, per_item
 from .common import (
     accelerators,
@@ -39,7 +41,28 @@ def check(cfg: Config, graph: PipelineGraph, local_profile: str | None) -> Itera
     yield from accelerators(cfg, "argo", "node labels")
     yield from deploys(cfg, "argo", "kserve")
     yield from budget(cfg)
+    yield from cache_entries(cfg)
 
+
+def cache_entries(cfg: Config) -> Iterator[Diagnostic]:
+    """E401: a cached step that writes more memoization entries in one run than its cache
+    ConfigMaps hold (SPEC 10 on argo: `max_cache_entries`, 256 ConfigMaps of about 900)."""
+    cap = limit(cfg.doc, "argo", "max_cache_entries")
+    for name, step in cfg.doc.steps.items():
+        if isinstance(step, DeployStep) or not cache_enabled(step, cfg.doc):
+            continue
+        exp = expansion(cfg, name)
+        entries = (exp.items or 1) * exp.trials
+        if entries > cap:
+            what = " x ".join(f"{d.size} ({d.origin}, {cfg.where(d.path, key=d.key)})"
+                              for d in exp.dims) or "1 item"
+            yield cfg.diag(
+                "E401", f"steps.{name} writes up to {entries} memoization entries in one run; "
+                f"limit {cap}", ("steps", name), key=True,
+                notes=(Note(f"{what} x {exp.trials} trial{'s' if exp.trials != 1 else ''}, "
+                            "one cache entry each"),),
+                hint="set `cache: false` on the step, lower the bounds, or raise "
+                "targets.argo.limits.max_cache_entries after enlarging the cache")
 
 # Words of Argo's expression language (expr-lang: operators, keywords, literals). Argo evaluates
 # a DAG task's `depends` with task names as identifiers (workflow/controller/dag.go,

@@ -184,11 +184,17 @@ def _policies(ctx: Any, template: dict, step: StepPlan, trial: bool) -> set[str]
     if step.cache:
         if step.artifacts:
             key, extra = tag("cache-key"), {"cache-key"}
+            digest = "inputs.parameters['cache-key']"
         else:
             key, extra = expression_key(step)
+            digest = key[3:-2]
         key += "-" + tag("trial") if trial else ""
+        # one ConfigMap per step and first two hex digits of the key: 256 of at most 1 MiB
+        # each, where one for everything filled up and failed nodes (issue 17, item 2)
+        name = f"{ctx.cache_config_map}-{k8s(step.name)}-" + \
+            "{{=sprig.substr(0, 2, " + digest + ")}}"
         template["memoize"] = {"key": key, "maxAge": ctx.max_age(step.cache_max_age_s),
-                               "cache": {"configMap": {"name": ctx.cache_config_map}}}
+                               "cache": {"configMap": {"name": name}}}
         template["inputs"]["parameters"] = [{"name": n} for n in sorted(
             {p["name"] for p in template["inputs"].get("parameters", [])} | extra)]
     return extra

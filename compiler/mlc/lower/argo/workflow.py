@@ -20,6 +20,7 @@ from .deploy import DeployDAG, shared_templates
 from .steps import cache_key_template, env_value, gate_template, script_template, select_template
 from .syntax import Store, gen, json_text, k8s, output_param
 
+DEFAULT_CACHE_MAX_AGE_S = 30 * 86400
 CONCURRENCY = {"allow": "Allow", "forbid": "Forbid", "replace": "Replace"}
 
 
@@ -110,8 +111,9 @@ class Builder:
         return out
 
     def max_age(self, seconds: int | None) -> str:
-        # Without cache.max_age an entry never expires; Argo needs a value: ten years.
-        return f"{seconds if seconds is not None else 10 * 365 * 86400}s"
+        # Without cache.max_age, 30 days: entries that never expire fill the cache ConfigMaps
+        # (issue 17, item 2; docs/targets/argo.md, "Caching").
+        return f"{seconds if seconds is not None else DEFAULT_CACHE_MAX_AGE_S}s"
 
     def main_args(self, needed: set[str], step: StepPlan) -> dict[str, str]:
         """Arguments for a main-DAG task, from the run task, the items task or producers."""
