@@ -17,15 +17,19 @@ from typing import Any
 import jsonschema
 import yaml
 
-SCHEMA = Path(__file__).parent / "upstream" / "argo-workflows" / "schema-v4.1.2.json"
+UPSTREAM = Path(__file__).parent / "upstream" / "argo-workflows"
+SCHEMA = UPSTREAM / "schema-v4.1.2.json"
+# targets.argo.version -> the schema its output is validated against (SOURCE.md)
+SCHEMAS = {"3.6": UPSTREAM / "schema-v3.6.19.json", "3.7": UPSTREAM / "schema-v3.7.18.json",
+           "4.0": SCHEMA, "4.1": SCHEMA}
 PREFIX = "io.argoproj.workflow.v1alpha1."
 TAG = re.compile(r"\{\{(.*?)\}\}")
 
 
-@functools.lru_cache(maxsize=1)
-def strict_schema() -> dict:
+@functools.lru_cache(maxsize=4)
+def strict_schema(path: Path = SCHEMA) -> dict:
     """The upstream schema with `additionalProperties: false` on every closed object."""
-    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    schema = json.loads(path.read_text(encoding="utf-8"))
 
     def close(node: Any) -> None:
         if isinstance(node, dict):
@@ -42,9 +46,9 @@ def strict_schema() -> dict:
     return strict
 
 
-@functools.lru_cache(maxsize=4)
-def validator(kind: str) -> jsonschema.Draft202012Validator:
-    schema = strict_schema()
+@functools.lru_cache(maxsize=16)
+def validator(kind: str, path: Path = SCHEMA) -> jsonschema.Draft202012Validator:
+    schema = strict_schema(path)
     root = {"$ref": f"#/definitions/{PREFIX}{kind}", "definitions": schema["definitions"]}
     return jsonschema.Draft202012Validator(root)
 
@@ -53,8 +57,8 @@ def load(path: Path) -> list[dict]:
     return [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d is not None]
 
 
-def schema_errors(doc: dict) -> list[str]:
-    errors = validator(doc["kind"]).iter_errors(doc)
+def schema_errors(doc: dict, path: Path = SCHEMA) -> list[str]:
+    errors = validator(doc["kind"], path).iter_errors(doc)
     return sorted(f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}" for e in errors)
 
 
@@ -303,10 +307,20 @@ def child_errors(spec: dict, name: str) -> list[str]:
     return errors
 
 
+def argo_version(docs: list[dict]) -> str:
+    """The Argo version the document was compiled for (its WorkflowTemplate's annotation)."""
+    template = next(d for d in docs if d["kind"] == "WorkflowTemplate")
+    return template["metadata"]["annotations"]["mlc.dev/argo-version"]
+
+
 def all_errors(path: Path) -> list[str]:
+    """Schema errors against the schema of the Argo version compiled for
+    (`targets.argo.version`), and the structural checks."""
     errors = []
-    for doc in load(path):
-        errors += [f"{doc['kind']}: {e}" for e in schema_errors(doc)]
+    docs = load(path)
+    schema = SCHEMAS[argo_version(docs)]
+    for doc in docs:
+        errors += [f"{doc['kind']} ({schema.stem}): {e}" for e in schema_errors(doc, schema)]
         if doc["kind"] == "WorkflowTemplate":
             errors += structural_errors(doc["spec"])
             errors += json_errors(doc["spec"])

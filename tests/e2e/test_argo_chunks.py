@@ -32,8 +32,8 @@ def spec_text(max_items: int = 100000, *, budget: int | None = None, shards: int
         text = text.replace('foreach: {shard: "${{ params.shards }}"}',
                             'foreach: {' + extra_dim + ', shard: "${{ params.shards }}"}')
     if budget is not None:
-        text = text.replace('argo: {artifact_store: "s3://bucket/reembed/"}',
-                            'argo: {artifact_store: "s3://bucket/reembed/", '
+        text = text.replace('argo: {artifact_store: "s3://bucket/reembed/", version: "4.1"}',
+                            'argo: {artifact_store: "s3://bucket/reembed/", version: "4.1", '
                             f'limits: {{max_nodes_per_workflow: {budget}}}}}')
     return text
 

@@ -381,7 +381,8 @@ def test_definition_too_large_is_e405(tmp_path) -> None:
     write_project(tmp_path / "spec", {"mlc.yaml": text})
     result = compile_spec(str(tmp_path / "spec" / "mlc.yaml"), target="argo",
                           out=str(tmp_path / "out"))
-    assert [d.check_tuple() for d in result.diagnostics] == [("E405", 1, 1)]
+    # plain has a capped retry delay: W407 on the default Argo 3.6
+    assert [d.check_tuple() for d in result.diagnostics] == [("E405", 1, 1), ("W407", 29, 75)]
     assert "WorkflowTemplate" in result.diagnostics[0].message
     assert result.diagnostics[0].target == "argo"
     assert not (tmp_path / "out").exists()
@@ -592,9 +593,35 @@ def test_s3_artifacts_are_key_only_and_kserve_reads_the_same_prefix(tmp_path) ->
 def test_a_deploy_needs_the_artifact_store_on_argo(tmp_path) -> None:
     text = (GOLDEN / "rollout" / "mlc.yaml").read_text().replace(
         'artifact_store: "s3://bucket/prefix/", ', "")
+    assert "artifact_store" not in text
     (tmp_path / "mlc.yaml").write_text(text)
     done = run_cli("validate", "mlc.yaml", "--target", "argo", cwd=tmp_path)
     assert done.returncode == 1
     line = text.splitlines().index("targets:") + 2  # at `argo:`
     assert f"mlc.yaml:{line}:3: error[E104]: [target argo] targets.argo is missing " \
         "artifact_store" in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("version", ["3.6", "3.7", "4.0", "4.1"])
+def test_output_follows_targets_argo_version(tmp_path, version: str) -> None:
+    """Issue 17, item 6: each supported Argo gets only fields it knows, checked against that
+    version's own strict schema (3.6.19, 3.7.18, 4.1.2): `backoff.cap` from 3.7 (on 3.6 the
+    delays go uncapped, with W407), the cache ConfigMap's `key` only on 3.x."""
+    text = (GOLDEN / "plain" / "mlc.yaml").read_text().replace(
+        'artifact_store: "s3://bucket/prefix/"}',
+        f'artifact_store: "s3://bucket/prefix/", version: {version}}}')  # unquoted: a number
+    assert f"version: {version}}}" in text
+    write_project(tmp_path / "spec", {"mlc.yaml": text})
+    done = run_cli("compile", "mlc.yaml", "--target", "argo", "--out", str(tmp_path / "out"),
+                   cwd=tmp_path / "spec")
+    assert done.returncode == 0, done.stderr
+    assert ("warning[W407]" in done.stderr) == (version == "3.6")
+    path = tmp_path / "out" / "argo" / "workflow.yaml"
+    assert all_errors(path) == []
+    doc = load(path)[0]
+    assert doc["metadata"]["annotations"]["mlc.dev/argo-version"] == version
+    templates = {t["name"]: t for t in doc["spec"]["templates"]}
+    backoff = templates["train"]["retryStrategy"]["backoff"]
+    assert ("cap" in backoff) == (version != "3.6")
+    memo = next(t["memoize"] for t in templates.values() if "memoize" in t)
+    assert ("key" in memo["cache"]["configMap"]) == version.startswith("3.")

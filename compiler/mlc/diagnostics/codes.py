@@ -186,6 +186,17 @@ _CODES = [
          "train: 250 partitions x 100 trials x 3 attempts on kubeflow",
          "Reduce `max_partitions`, the sweep or retries, raise `targets.<t>.limits`, or use argo.",
          "target"),
+    Code("W407", "argo-version-feature",
+         "A field the chosen Argo version cannot express (`targets.argo.version`, default 3.6, "
+         "the oldest mlc supports): `retries.backoff.max_duration` needs `backoff.cap`, Argo "
+         "3.7.",
+         "Argo 3.6 rejects fields it does not know (`argo lint`, `argo template create`), or "
+         "drops them silently when applied with kubectl; mlc writes only what the version knows "
+         "and says what is lost.",
+         "retries: {limit: 3, backoff: {duration: 10s, max_duration: 5m}}   # on Argo 3.6",
+         "Set `targets.argo.version` to the cluster's Argo (3.7 or later), or accept uncapped "
+         "delays.",
+         "target"),
     Code("E402", "unbounded-fan-out",
          "A `foreach` over a dynamic list (a list param or list output) with no static bound "
          "(`max_items` or `partition.max_partitions`).",

@@ -77,7 +77,8 @@ def build_settings(cfg: Config, target: str) -> Settings:
             scheduler_timezone=getattr(block, "scheduler_timezone", "UTC"), mesh=block.mesh,
             prometheus=block.monitoring.prometheus if block.monitoring else None,
             accelerators=accelerators,
-            runtime_image=block.runtime_image or DEFAULT_RUNTIME_IMAGE, **limits)
+            runtime_image=block.runtime_image or DEFAULT_RUNTIME_IMAGE,
+            argo_version=getattr(block, "version", "3.6"), **limits)
     if target == "stepfunctions":
         if block is None:
             return StepFunctionsSettings(**limits)

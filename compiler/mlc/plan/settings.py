@@ -25,6 +25,7 @@ class KubeSettings:
     max_nodes_per_workflow: int = 5000
     max_definition_bytes: int = 1024 * 1024
     max_cache_entries: int = 230400                # argo
+    argo_version: str = "3.6"                      # argo: the oldest Argo to run on
 
     def node_selector(self, accelerator: str | None) -> dict[str, str]:
         """The node labels that place a step needing `accelerator` (SPEC 7, E501)."""

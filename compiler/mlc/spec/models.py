@@ -573,7 +573,26 @@ class _KubeTarget(Model):
     limits: Optional[KubeLimits] = None
 
 
+ARGO_VERSIONS = ("3.6", "3.7", "4.0", "4.1")
+
+
+def _argo_version() -> Any:
+    """`targets.argo.version`: the oldest Argo Workflows the output must run on (major.minor;
+    YAML reads an unquoted 3.6 as a number, which is accepted as the same version)."""
+    def check(v: Any) -> str:
+        text = f"{v:.1f}" if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+        if isinstance(text, str) and text in ARGO_VERSIONS:
+            return text
+        raise fail("E103", f"{v!r} is not a supported Argo version ({', '.join(ARGO_VERSIONS)})",
+                   "write the cluster's Argo Workflows major.minor, e.g. version: \"3.7\"")
+
+    return _typed(str, check, {"anyOf": [{"type": "string", "enum": list(ARGO_VERSIONS)},
+                                         {"type": "number", "enum": [float(v) for v in
+                                                                     ARGO_VERSIONS]}]})
+
+
 class ArgoTarget(_KubeTarget):
+    version: _argo_version() = "3.6"
     artifact_store: Optional[_store_uri(("s3://", "gs://"))] = None
     limits: Optional[ArgoLimits] = None
 

@@ -42,7 +42,25 @@ def check(cfg: Config, graph: PipelineGraph, local_profile: str | None) -> Itera
     yield from deploys(cfg, "argo", "kserve")
     yield from budget(cfg)
     yield from cache_entries(cfg)
+    yield from retry_caps(cfg)
 
+
+def retry_caps(cfg: Config) -> Iterator[Diagnostic]:
+    """W407: `retries.backoff.max_duration` caps each delay through Argo's `backoff.cap`,
+    which Argo 3.6 does not have (3.7 added it): on 3.6 the delays grow uncapped."""
+    argo = cfg.doc.targets.argo if cfg.doc.targets is not None else None
+    version = argo.version if argo is not None else "3.6"
+    if version != "3.6":
+        return
+    for name, step in cfg.doc.steps.items():
+        retries = getattr(step, "retries", None)
+        backoff = getattr(retries, "backoff", None)
+        if backoff is not None and backoff.max_duration is not None:
+            yield cfg.diag(
+                "W407", f"steps.{name}: Argo 3.6 cannot cap a retry delay (`backoff.cap` came in "
+                "3.7), so on 3.6 its delays grow past max_duration",
+                ("steps", name, "retries", "backoff", "max_duration"),
+                hint='if the cluster runs Argo 3.7 or later, set targets.argo.version: "3.7"')
 
 def cache_entries(cfg: Config) -> Iterator[Diagnostic]:
     """E401: a cached step that writes more memoization entries in one run than its cache

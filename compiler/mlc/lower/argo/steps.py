@@ -193,8 +193,13 @@ def _policies(ctx: Any, template: dict, step: StepPlan, trial: bool) -> set[str]
         # each, where one for everything filled up and failed nodes (issue 17, item 2)
         name = f"{ctx.cache_config_map}-{k8s(step.name)}-" + \
             "{{=sprig.substr(0, 2, " + digest + ")}}"
+        # Argo 3.x types the cache's configMap as a ConfigMapKeySelector (`key` required by
+        # its schema, unused by the controller); 4.x as a LocalObjectReference (no `key`)
+        config_map = {"name": name}
+        if ctx.settings.argo_version.startswith("3."):
+            config_map["key"] = "memo"
         template["memoize"] = {"key": key, "maxAge": ctx.max_age(step.cache_max_age_s),
-                               "cache": {"configMap": {"name": name}}}
+                               "cache": {"configMap": config_map}}
         template["inputs"]["parameters"] = [{"name": n} for n in sorted(
             {p["name"] for p in template["inputs"].get("parameters", [])} | extra)]
     return extra

@@ -101,11 +101,12 @@ class Builder:
 
     def retry_strategy(self, retry: Retry) -> dict:
         """https://argo-workflows.readthedocs.io/en/latest/fields/#retrystrategy (SPEC 6.7:
-        delay k = min(duration x factor^(k-1), max_duration): Argo's `cap`)."""
+        delay k = min(duration x factor^(k-1), max_duration): Argo's `cap`, from Argo 3.7;
+        for 3.6 the cap is left out, and validate warns, W407)."""
         out: dict = {"limit": str(retry.limit), "retryPolicy": "Always"}
         if retry.duration_s:
             backoff = {"duration": f"{retry.duration_s}s", "factor": _number(retry.factor)}
-            if retry.max_duration_s is not None:
+            if retry.max_duration_s is not None and self.settings.argo_version != "3.6":
                 backoff["cap"] = f"{retry.max_duration_s}s"
             out["backoff"] = backoff
         return out
@@ -198,8 +199,11 @@ class Builder:
                                     "annotations": dict(self.annotations)}
         spec["podMetadata"] = {"labels": dict(self.labels), "annotations": dict(self.annotations)}
         spec["templates"] = templates
+        metadata = self.metadata(name=self.plan.base_name)
+        # the Argo version the fields were chosen for (targets.argo.version)
+        metadata["annotations"]["mlc.dev/argo-version"] = self.settings.argo_version
         return {"apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowTemplate",
-                "metadata": self.metadata(name=self.plan.base_name), "spec": spec}
+                "metadata": metadata, "spec": spec}
 
     def cron_workflow(self) -> dict:
         """https://argo-workflows.readthedocs.io/en/latest/fields/#cronworkflow"""
