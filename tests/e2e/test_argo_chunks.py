@@ -15,7 +15,7 @@ import yaml
 
 from mlc.api import validate
 from mlc.targets import argo_plan
-from tests.argo_checks import all_errors, run_script
+from tests.argo_checks import all_errors, run_script, substituted
 from tests.conftest import run_cli, write_project
 
 GOLDEN = Path(__file__).parents[1] / "golden" / "argo" / "shards" / "mlc.yaml"
@@ -204,3 +204,26 @@ def test_memoization_entries_are_spread_and_bounded(tmp_path) -> None:
     assert "error[E401]: [target argo] steps.embed writes up to 1000000 memoization entries " \
         "in one run; limit 230400" in out
     assert "1000000 (params.shards.max_items" in out and "x 1 trial, one cache entry each" in out
+
+
+def test_children_get_the_trials_from_the_manifest_not_the_launchers(tmp_path) -> None:
+    """Issue 17, item 4: a split sweep's trials are known at compile time; the launch manifest
+    holds them, so no launcher node keeps them in the parent's status, and they are the very
+    entries the items task computes at run time."""
+    spec = Path(__file__).parents[1] / "golden" / "argo" / "split" / "mlc.yaml"
+    templates = compile_argo(tmp_path, spec.read_text())
+    launch = templates["train--launch"]
+    assert "trials" not in {p["name"] for p in launch["inputs"]["parameters"]}
+    main = {t["name"]: t for t in templates["main"]["dag"]["tasks"]}
+    assert "trials" not in {p["name"] for p in main["train"]["arguments"]["parameters"]}
+    manifest = json.loads(substituted(launch["resource"]["manifest"]))
+    given = {p["name"]: p["value"] for p in manifest["spec"]["arguments"]["parameters"]}
+    # what an items task computes for the same sweep (runtime/items.py, as unsplit)
+    items_env = {e["name"]: e["value"] for e in templates["train--items"]["script"]["env"]}
+    assert "MLC_SWEEPS" not in items_env  # the children's trials are not computed at run time
+    template = {"script": {"source": templates["train--items"]["script"]["source"], "env": [
+        {"name": "MLC_SWEEPS", "value": '{"train":{"grid":[["lr",[0.1,0.2,0.3]]]}}'}]}}
+    run_script(template, {}, tmp_path / "items")
+    assert json.loads(given["trials"]) == json.loads((tmp_path / "items" / "trials-train")
+                                                     .read_text())
+    assert len(json.loads(given["trials"])) == 3

@@ -66,9 +66,10 @@ def _text(text: str, flow: bool) -> str:
     """A string scalar (documents repeat most strings: keys, names, paths)."""
     if _plain_ok(text, flow):
         return text
-    if '"' in text and "'" not in text and _SINGLE_OK.match(text):
-        # JSON payloads: single quotes keep their `"` unescaped (YAML 1.1 and 1.2 alike)
-        return "'" + text + "'"
+    if '"' in text and text.count("'") < text.count('"') and _SINGLE_OK.match(text):
+        # JSON payloads: single quotes keep their `"` unescaped (YAML 1.1 and 1.2 alike); a
+        # `'` is written twice, cheaper than escaping every `"` (a launch manifest)
+        return "'" + text.replace("'", "''") + "'"
     quoted = json.dumps(text, ensure_ascii=False)
     if _RAW_OK.match(quoted):
         return quoted

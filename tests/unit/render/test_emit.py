@@ -79,4 +79,6 @@ def test_json_payloads_are_single_quoted() -> None:
         out = dump({"v": text})
         assert yaml.safe_load(out) == {"v": text}
     assert dump({"v": '{"a":"b"}'}) == "v: '{\"a\":\"b\"}'\n"
-    assert dump({"v": '{"q":"it\'s"}'}).startswith('v: "')
+    # a `'` is doubled inside single quotes while that is cheaper than escaping the `"`s
+    assert dump({"v": '{"q":"it\'s"}'}) == "v: '{\"q\":\"it''s\"}'\n"
+    assert dump({"v": "'a' \"b\""}).startswith('v: "')

@@ -24,7 +24,8 @@ from .steps import (
     partition_index_template,
     promote_template,
 )
-from .syntax import gen, k8s, tag
+from ...runtime.items import flat, sweep_trials
+from .syntax import gen, json_text, k8s, tag
 
 ITEM_PARAMS = ("item-key", "item-json")
 LIMITS = "mlc-limits"           # the input naming the run's semaphore ConfigMap (SPEC 10)
@@ -146,7 +147,7 @@ class StepDAG:
             if step.child_runs.per == "item":
                 # one child per item: the item travels in the launch's parameters
                 self.launch(needed, unit)
-                outer = {n for n in needed if not is_item_param(n) and n != LIMITS}
+                outer = {n for n in needed if not is_item_param(n) and n not in (LIMITS, "trials")}
                 tasks.append(task(name, gen(step.name, "launch"),
                                   ctx.main_args(outer, step) | item_args(step, needed),
                                   pre, withParam=_items_of(ctx, step)))
@@ -154,7 +155,7 @@ class StepDAG:
                 # one child per chunk: the child reads its items from the chunk's file
                 entry_needed = self.chunk_entry(needed, unit)
                 self.launch(entry_needed, gen(step.name, "chunk"))
-                args = ctx.main_args(entry_needed - {"chunk", LIMITS}, step)
+                args = ctx.main_args(entry_needed - {"chunk", LIMITS, "trials"}, step)
                 args["chunk"] = "{{item}}"
                 tasks.append(task(name, gen(step.name, "launch"), args, pre,
                                   withParam="{{tasks.%s.outputs.parameters.chunks-%s}}"
@@ -299,8 +300,14 @@ class StepDAG:
         whose entrypoint is `unit`: the step's unit of work for one item, or `<step>--chunk`.
         Its parameters are the entrypoint's inputs; `mlc-limits` names this run's ConfigMap."""
         ctx, step = self.ctx, self.step
+        literal = {"trials"} if step.sweep else set()
         params = ['{"name":%s,"value":{{=toJson(inputs.parameters[%s])}}}'
-                  % (json.dumps(n), "'" + n + "'") for n in sorted(item_needed - {LIMITS})]
+                  % (json.dumps(n), "'" + n + "'")
+                  for n in sorted(item_needed - {LIMITS} - literal)]
+        if "trials" in item_needed and literal:
+            # known at compile time: written into the manifest, not passed through the
+            # launcher, whose inputs every launcher node would keep in the parent's status
+            params.append('{"name":"trials","value":%s}' % json.dumps(trials_json(step)))
         if LIMITS in item_needed:
             params.append('{"name":"%s","value":"%s"}' % (LIMITS, LIMITS_NAME))
         # `mlc.dev/parent` selects a run's children: `argo stop -l mlc.dev/parent=<run>`
@@ -313,7 +320,7 @@ class StepDAG:
                     % (json.dumps(f"{ctx.plan.base_name}-{k8s(step.name)}-"), meta, spec_json,
                        ",".join(params)))
         template = {"name": gen(step.name, "launch"),
-                    "inputs": inputs_block(item_needed - {LIMITS}),
+                    "inputs": inputs_block(item_needed - {LIMITS} - literal),
                     "resource": {"action": "create", "setOwnerReference": True,
                                  "successCondition": "status.phase == Succeeded",
                                  "failureCondition": "status.phase in (Failed, Error)",
@@ -335,6 +342,16 @@ def limits_template(ctx: Any) -> dict:
                    json.dumps(dict(sorted(data.items())), separators=(",", ":"))))
     return {"name": "mlc--limits",
             "resource": {"action": "create", "setOwnerReference": True, "manifest": manifest}}
+
+
+def trials_json(step: StepPlan) -> str:
+    """The withParam entries of a sweep's trials, as runtime/items.py writes `trials-<step>`
+    (the same functions), so a child run gets them from the manifest."""
+    sweep = {"grid": [[hp, list(v)] for hp, v in step.grid]} if step.grid is not None \
+        else {"trials": list(step.trials)}
+    entries = [flat({"index": str(i)}, t, {"index": i, "values": t})
+               for i, t in enumerate(sweep_trials(sweep))]
+    return json_text(entries, separators=(",", ":"))
 
 
 def _items_of(ctx: Any, step: StepPlan) -> str:

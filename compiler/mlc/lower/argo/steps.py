@@ -232,7 +232,7 @@ def items_template(ctx: Any, group: list[StepPlan]) -> tuple[dict, set[str]]:
     env.append(env_value("MLC_DIMS", json_text(dims, separators=(",", ":"), ensure_ascii=False)))
     sweeps = {k8s(s.name): ({"grid": [[hp, list(v)] for hp, v in s.grid]} if s.grid is not None
                             else {"trials": list(s.trials)})
-              for s in group if s.sweep}
+              for s in group if s.sweep and s.child_runs is None}  # children: manifest
     if sweeps:
         env.append(env_value("MLC_SWEEPS", json_text(sweeps, separators=(",", ":"),
                                                       ensure_ascii=False)))
