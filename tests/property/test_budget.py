@@ -79,3 +79,23 @@ def test_budgets_never_raise_and_agree_with_the_split(tmp_path, spec: str) -> No
     assert over == {d.path[1] for d in cache_errors}, (entries, [str(d) for d in cache_errors])
     for d in argo_errors:
         assert d.path[:1] == ("steps",) and d.notes, str(d)
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(spec=fan_out())
+def test_what_compiles_is_valid_argo_split_or_not(tmp_path_factory, spec: str) -> None:
+    """Random shapes, split per item, per outermost item or in chunks, or not at all: what
+    compiles passes the strict schema of its Argo version and the structural checks (child
+    entrypoints, semaphore keys, tags)."""
+    from mlc.api import compile as compile_spec
+    from tests.argo_checks import all_errors
+
+    root = tmp_path_factory.mktemp("fan")
+    spec = spec.replace("targets:\n  argo: {", 'targets:\n  argo: {artifact_store: "s3://b/p/", ')
+    (root / "mlc.yaml").write_text(spec)
+    result = compile_spec(str(root / "mlc.yaml"), target="argo", out=str(root / "out"))
+    if result.ok:
+        assert all_errors(root / "out" / "argo" / "workflow.yaml") == []
+    else:
+        assert {d.code for d in result.diagnostics if d.is_error} <= {"E401"}
