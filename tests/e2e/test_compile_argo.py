@@ -625,3 +625,36 @@ def test_output_follows_targets_argo_version(tmp_path, version: str) -> None:
     assert ("cap" in backoff) == (version != "3.6")
     memo = next(t["memoize"] for t in templates.values() if "memoize" in t)
     assert ("key" in memo["cache"]["configMap"]) == version.startswith("3.")
+
+
+def test_promote_reads_the_best_trial_where_a_cached_trial_was_written(tmp_path) -> None:
+    """Issue 17, item 1, for sweeps: on a cache hit Argo restores a trial's outputs as the run
+    that computed them wrote them (its artifact keys hold that run's id). Each cached trial
+    reports that run (`run`, an output parameter whose value the cache restores with the
+    rest); select passes on the best trial's, and promote reads the best trial from there."""
+    text = (GOLDEN / "split" / "mlc.yaml").read_text().replace("    cache: false\n", "")
+    assert "cache:" not in text
+    write_project(tmp_path / "spec", {"mlc.yaml": text})
+    doc = load(compiled(tmp_path / "spec" / "mlc.yaml", tmp_path / "out"))[0]
+    templates = {t["name"]: t for t in doc["spec"]["templates"]}
+    trial_outputs = {p["name"]: p for p in templates["train"]["outputs"]["parameters"]}
+    assert trial_outputs["run"] == {"name": "run", "value": "{{inputs.parameters.run-id}}"}
+    assert "memoize" in templates["train"]
+    best = next(a for a in templates["train--promote"]["inputs"]["artifacts"]
+                if a["name"] == "best-metrics")
+    assert best["s3"]["key"].startswith("split/{{inputs.parameters.best-run}}/train/trials/")
+    item = {t["name"]: t for t in templates["train--item"]["dag"]["tasks"]}
+    args = {p["name"]: p["value"] for p in item["promote"]["arguments"]["parameters"]}
+    assert args["best-run"] == "{{tasks.select.outputs.parameters.best_run}}"
+    # select, run as Argo runs it: trial 1 is best, and came from the cache of run r-old
+    results = [{"index": "0", "metrics": '{"auc": 0.7}', "run": "r-new"},
+               {"index": "1", "metrics": '{"auc": 0.9}', "run": "r-old"}]
+    trials = [{"index": str(i), "json": json.dumps({"index": i, "values": {"lr": lr}})}
+              for i, lr in enumerate([0.1, 0.2])]
+    out = tmp_path / "select"
+    run_script(templates["mlc--select"], {"results": json.dumps(results),
+                                          "trials": json.dumps(trials),
+                                          "objective": item["select"]["arguments"]["parameters"][0]
+                                          ["value"]}, out)
+    assert (out / "best").read_text() == "1"
+    assert (out / "best_run").read_text() == "r-old"

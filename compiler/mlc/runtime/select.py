@@ -4,8 +4,10 @@ As a script: MLC_RESULTS (JSON list of {"index", "metrics"} where metrics is JSO
 Argo aggregates output parameters), MLC_TRIALS (the flattened trial list), MLC_OBJECTIVE
 ({"primary_metric", "goal"}). MLC_RESULTS_FILE and MLC_TRIALS_FILE name files holding the
 same JSON instead: Linux refuses to start a process with one environment string over 128 KiB,
-which a sweep of a few hundred trials reaches. Writes best, best_params and trials under MLC_OUT, and
-uri-<output> for each artifact URI the best trial reported.
+which a sweep of a few hundred trials reaches. Writes best, best_params, trials and best_run (the run that wrote
+the best trial's outputs, when the trials report it: on Argo a cached trial's outputs are the
+run's that computed them) under MLC_OUT, and uri-<output> for each artifact URI the best trial
+reported.
 """
 
 import json
@@ -60,9 +62,11 @@ def main():
     except ValueError as exc:
         sys.exit(f"mlc: {exc}")
     files = [("best", str(best)), ("best_params", json.dumps(trials[best])),
-             ("trials", json.dumps(summary))]
+             ("trials", json.dumps(summary)), ("best_run", "")]
     for entry in results:
         if int(entry["index"]) == best:
+            # Argo: the run whose outputs the best trial has (a cached trial's are another's)
+            files[3] = ("best_run", str(entry.get("run", "")))
             files += [("uri-" + name, uri) for name, uri in sorted(entry.get("uris", {}).items())]
     for name, value in files:
         with open(os.path.join(out, name), "w", encoding="utf-8") as fh:

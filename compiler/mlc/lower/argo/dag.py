@@ -207,8 +207,9 @@ class StepDAG:
             sel = "{{tasks.select.outputs.parameters.%s}}"
             tasks.append(task("promote", gen(step.name, "promote"), passthrough(
                 promote_needed, {"best": sel % "best", "best-params": sel % "best_params",
+                                 "best-run": sel % "best_run",
                                  "trials-summary": sel % "trials"}), ["select"]))
-            needed |= promote_needed - {"best", "best-params", "trials-summary"}
+            needed |= promote_needed - {"best", "best-params", "best-run", "trials-summary"}
             source = "promote"
         else:
             run_needed = self.add(container_template(ctx, step))

@@ -166,6 +166,10 @@ def _outputs(ctx: Any, step: StepPlan, trial: bool) -> dict:
         metrics = next(o.name for o in step.outputs if o.type == "metrics")
         parameters.append({"name": "metrics", "valueFrom": {"path": f"{OUTPUTS_DIR}/{metrics}"}})
         parameters.append({"name": "index", "value": tag("trial")})
+        if step.cache:
+            # the run that wrote the trial's artifacts: this one, or on a cache hit the one
+            # whose outputs Argo restored (issue 17, item 1); promote reads the best from there
+            parameters.append({"name": "run", "value": tag("run-id")})
     out: dict = {}
     if parameters:
         out["parameters"] = parameters
@@ -429,6 +433,8 @@ def promote_template(ctx: Any, step: StepPlan) -> tuple[dict, set[str]]:
     """Copy the best trial's outputs to the item's outputs (runtime/promote.py)."""
     item = step.foreach
     needed = {"run-id", "best", "best-params", "trials-summary"} | ({"item-key"} if item else set())
+    if step.cache:
+        needed.add("best-run")
     pairs, arts_in, arts_out, params_out = [], [], [], []
     for out in step.outputs:
         if out.name == "passed":
@@ -438,7 +444,10 @@ def promote_template(ctx: Any, step: StepPlan) -> tuple[dict, set[str]]:
         else:
             src = f"/mlc/best/{out.name}"
             entry = {"name": "best-" + out.name.replace("_", "-"), "path": src}
-            entry.update(ctx.store.location(key_text(best_trial_key(step.name, out.name, item))))
+            key = key_text(best_trial_key(step.name, out.name, item))
+            if step.cache:  # where the best trial was written, by this run or a cached one
+                key = tag("best-run") + key[len(tag("run-id")):]
+            entry.update(ctx.store.location(key))
             arts_in.append(entry)
         dst = f"{SCRIPT_OUT}/{out.name}"
         if src:
@@ -470,7 +479,7 @@ def select_template(ctx: Any) -> dict:
            env_value("MLC_TRIALS_FILE", PAYLOADS_DIR + "/trials.json"),
            env_value("MLC_OBJECTIVE", tag("objective"))]
     return script_template(ctx, SELECT, "select", env, parameters=parameters,
-                           outputs=["best", "best_params", "trials"],
+                           outputs=["best", "best_params", "best_run", "trials"],
                            artifacts_in=[payload_file("results"), payload_file("trials")])
 
 
