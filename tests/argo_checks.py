@@ -170,6 +170,10 @@ def _ref_problem(ref: str, inputs: set[str], arguments: set[str], tasks: dict, t
             callee = templates.get(task["template"], {})
             names = {p["name"] for p in callee.get("outputs", {}).get("parameters", [])}
             return None if parts[4] in names else f"task {parts[1]} has no output {parts[4]}"
+        if parts[2:4] == ["outputs", "artifacts"] and len(parts) == 5:
+            callee = templates.get(task["template"], {})
+            names = {a["name"] for a in callee.get("outputs", {}).get("artifacts", [])}
+            return None if parts[4] in names else f"task {parts[1]} has no artifact {parts[4]}"
         return f"unexpected task reference {ref}"
     return f"unknown variable {ref}"
 

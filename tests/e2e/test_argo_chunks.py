@@ -68,9 +68,10 @@ def test_the_100000_shard_pipeline_splits_into_81_chunks() -> None:
     cfg = validate(str(GOLDEN), targets=["argo"]).configs[None]
     plan = argo_plan(cfg, 5000)
     split = plan.splits["embed"]
-    # 4 nodes per shard (1 + 3 retries); a child holds (5000 - 3) // 4 = 1249 of them
-    assert (split.per, split.size, split.children) == ("chunk", 1249, 81)
-    assert split.child_nodes == 1249 * 4 + 3 <= 5000
+    # 6 nodes per shard: 1 + 3 retries, and the cached step's item DAG and relink task;
+    # a child holds (5000 - 3) // 6 = 832 of them
+    assert (split.per, split.size, split.children) == ("chunk", 832, 121)
+    assert split.child_nodes == 832 * 6 + 3 <= 5000
     assert plan.parent_nodes <= 5000
 
 
@@ -106,8 +107,9 @@ def test_items_reach_children_as_artifacts_and_retries_stay_per_item(tmp_path) -
     assert templates["embed"]["retryStrategy"]["limit"] == "3"
     for name in ("embed--launch", "embed--chunk", "embed--chunk-items", "embed--items"):
         assert "retryStrategy" not in templates[name], name
-    # max_parallel holds across all children: one semaphore of the run, not per child
-    assert templates["embed"]["synchronization"]["semaphores"][0]["configMapKeyRef"] == {
+    # max_parallel holds across all children: one semaphore of the run, not per child, held
+    # by the item's unit (its DAG: run, then relink after a cache hit)
+    assert templates["embed--item"]["synchronization"]["semaphores"][0]["configMapKeyRef"] == {
         "name": "{{inputs.parameters.mlc-limits}}", "key": "embed"}
     limits = json.loads(templates["mlc--limits"]["resource"]["manifest"].replace(
         "{{workflow.name}}", "wf"))
@@ -119,18 +121,18 @@ def test_runtime_scripts_cut_and_index_10000_shards_as_argo_would(tmp_path) -> N
     templates = compile_argo(tmp_path, GOLDEN.read_text())
     shards = [f"shard-{i:05d}" for i in range(10000)]
     chunks, index = argo_items(tmp_path, templates, shards)
-    # as few chunks of at most 1249 as hold 10,000: 9, of 1112 or 1111 items, in item order
-    assert len(chunks) == 9
-    assert {len(c) for c in chunks} == {1112, 1111}
+    # as few chunks of at most 832 as hold 10,000: 13, of 770 or 769 items, in item order
+    assert len(chunks) == 13
+    assert {len(c) for c in chunks} == {770, 769}
     assert [k for c in chunks for k in c] == [f"shard={s}" for s in shards]
     assert [e["path"] for e in index] == [f"shard={s}" for s in shards]
 
 
 def test_one_child_per_outermost_item_while_it_fits(tmp_path) -> None:
-    text = spec_text(1000, extra_dim="region: [eu, us, ap]")
+    text = spec_text(700, extra_dim="region: [eu, us, ap]")
     templates = compile_argo(tmp_path, text)
     env = {e["name"]: e["value"] for e in templates["embed--items"]["script"]["env"]}
-    assert json.loads(env["MLC_CHUNKS"]) == {"embed": {"per": "outer", "size": 1000}}
+    assert json.loads(env["MLC_CHUNKS"]) == {"embed": {"per": "outer", "size": 700}}
     # at run time the lists are shorter than their bounds: a chunk is still one region
     chunks, _ = argo_items(tmp_path, templates, [f"s{i}" for i in range(5)])
     assert chunks == [[f"region={r}/shard=s{i}" for i in range(5)] for r in ("eu", "us", "ap")]
@@ -147,7 +149,7 @@ def test_mlc_run_sees_the_same_items_and_fan_in(tmp_path) -> None:
                         '${{ outputs.index }}/"')
     templates = compile_argo(tmp_path, text)
     chunks, index = argo_items(tmp_path, templates, shards)
-    assert len(chunks) == 14 and max(len(c) for c in chunks) <= (300 - 3) // 4
+    assert len(chunks) == 21 and max(len(c) for c in chunks) <= (300 - 3) // 6
     done = run_cli("run", "mlc.yaml", "--run-id", "r", "--no-cache", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     local = json.loads((tmp_path / ".mlc" / "runs" / "r" / "steps" / "build_index" / "outputs"
@@ -166,9 +168,9 @@ def test_e401_names_the_step_and_the_chunk_arithmetic(tmp_path) -> None:
     line = next(i for i, t in enumerate(spec_text().splitlines(), 1) if t == "  embed:")
     assert f"mlc.yaml:{line}:3: error[E401]" in done.stdout + done.stderr
     out = done.stdout + done.stderr
-    assert "steps.embed runs as 4167 child Workflows (chunks of up to 24 items)" in out
+    assert "steps.embed runs as 6250 child Workflows (chunks of up to 16 items)" in out
     assert "100000 (params.shards.max_items" in out
-    assert "items / 24 per child = 4167 launchers + 1; 24 per child = (100 - 3) // 4 nodes " \
+    assert "items / 16 per child = 6250 launchers + 1; 16 per child = (100 - 3) // 6 nodes " \
         "per item" in out
     assert "build_index" not in out
 
@@ -180,9 +182,10 @@ def test_e401_when_one_item_alone_is_over_the_budget(tmp_path) -> None:
     out = done.stdout + done.stderr
     assert done.returncode == 1
     assert out.count("error[E401]") == 1
-    assert "steps.embed expands to 12 nodes in each child Workflow, with 1 item per child; " \
+    assert "steps.embed expands to 14 nodes in each child Workflow, with 1 item per child; " \
         "limit 6" in out
-    assert "1 item x 1 trial x 10 attempts + 1 (the item) + 1 (the workflow)" in out
+    assert "1 item x 1 trial x 10 attempts + 1 x 2 (cache relink) + 1 (the item) + " \
+        "1 (the workflow)" in out
 
 
 def test_memoization_entries_are_spread_and_bounded(tmp_path) -> None:

@@ -172,8 +172,11 @@ def test_one_cache_key_script_serves_every_keyed_step(tmp_path) -> None:
     doc = load(out)[0]
     templates = {t["name"]: t for t in doc["spec"]["templates"]}
     main = {t["name"]: t for t in templates["main"]["dag"]["tasks"]}
-    key_task = main["s2--key"]
-    assert key_task["template"] == "mlc--cache-key" and main["s2"]["depends"] == "s2--key"
+    assert main["s2"]["template"] == "s2--item"  # cached with outputs: key, run, relink
+    item = {t["name"]: t for t in templates["s2--item"]["dag"]["tasks"]}
+    key_task = item["key"]
+    assert key_task["template"] == "mlc--cache-key" and item["run"]["depends"] == "key"
+    assert item["relink"]["depends"] == "run"
     assert key_task["arguments"]["artifacts"][0]["s3"]["key"].endswith("/s1/d")
     script = templates["mlc--cache-key"]["script"]
     args = {p["name"]: p["value"] for p in key_task["arguments"]["parameters"]}
@@ -638,7 +641,8 @@ def test_promote_reads_the_best_trial_where_a_cached_trial_was_written(tmp_path)
     doc = load(compiled(tmp_path / "spec" / "mlc.yaml", tmp_path / "out"))[0]
     templates = {t["name"]: t for t in doc["spec"]["templates"]}
     trial_outputs = {p["name"]: p for p in templates["train"]["outputs"]["parameters"]}
-    assert trial_outputs["run"] == {"name": "run", "value": "{{inputs.parameters.run-id}}"}
+    assert trial_outputs["mlc-run"] == {"name": "mlc-run",
+                                        "value": "{{inputs.parameters.run-id}}"}
     assert "memoize" in templates["train"]
     best = next(a for a in templates["train--promote"]["inputs"]["artifacts"]
                 if a["name"] == "best-metrics")
@@ -647,8 +651,8 @@ def test_promote_reads_the_best_trial_where_a_cached_trial_was_written(tmp_path)
     args = {p["name"]: p["value"] for p in item["promote"]["arguments"]["parameters"]}
     assert args["best-run"] == "{{tasks.select.outputs.parameters.best_run}}"
     # select, run as Argo runs it: trial 1 is best, and came from the cache of run r-old
-    results = [{"index": "0", "metrics": '{"auc": 0.7}', "run": "r-new"},
-               {"index": "1", "metrics": '{"auc": 0.9}', "run": "r-old"}]
+    results = [{"index": "0", "metrics": '{"auc": 0.7}', "mlc-run": "r-new"},
+               {"index": "1", "metrics": '{"auc": 0.9}', "mlc-run": "r-old"}]
     trials = [{"index": str(i), "json": json.dumps({"index": i, "values": {"lr": lr}})}
               for i, lr in enumerate([0.1, 0.2])]
     out = tmp_path / "select"
@@ -658,3 +662,40 @@ def test_promote_reads_the_best_trial_where_a_cached_trial_was_written(tmp_path)
                                           ["value"]}, out)
     assert (out / "best").read_text() == "1"
     assert (out / "best_run").read_text() == "r-old"
+
+
+def test_a_cache_hit_copies_the_restored_outputs_into_this_run(tmp_path) -> None:
+    """Issue 17, item 1: a cached step's container reports the run that wrote its artifacts
+    (`mlc-run`, restored with the outputs on a hit). When that is another run, a relink task
+    copies the restored artifacts (`from` the node's outputs) to this run's keys, the very
+    keys the container writes on a miss and the next steps read; on a miss it is skipped."""
+    doc = load(compiled(GOLDEN / "cached_artifacts" / "mlc.yaml", tmp_path))[0]
+    templates = {t["name"]: t for t in doc["spec"]["templates"]}
+    relinked = [t for t in templates.values() if "dag" in t and any(
+        k["name"] == "relink" for k in t["dag"]["tasks"])]
+    assert relinked
+    for dag in relinked:
+        tasks = {k["name"]: k for k in dag["dag"]["tasks"]}
+        run, relink = tasks["run"], tasks["relink"]
+        container = templates[run["template"]]
+        assert "memoize" in container
+        outputs = {p["name"]: p for p in container["outputs"]["parameters"]}
+        assert outputs["mlc-run"]["value"] == "{{inputs.parameters.run-id}}"
+        assert relink["when"] == ("'{{tasks.run.outputs.parameters.mlc-run}}' != "
+                                  "'{{inputs.parameters.run-id}}'")
+        own = {a["name"]: a["s3"]["key"] for a in container["outputs"]["artifacts"]}
+        keys = {p["name"]: p["value"] for p in relink["arguments"]["parameters"]}
+        for art in relink["arguments"]["artifacts"]:
+            slot = art["name"].split("-")[1]
+            produced = art["from"].split(".")[-1].rstrip("}")
+            # the relink writes where the container writes on a miss
+            assert "prefix/" + keys["key-" + slot] == own[produced]
+    # the script, run as Argo runs it: what was restored lands in this run's output slots
+    relink_template = templates["mlc--relink"]
+    out = tmp_path / "pod"
+    restored = out / "relink-in" / "0"
+    restored.mkdir(parents=True)
+    (restored / "part-0.csv").write_text("a,b\n")
+    run_script(relink_template, {}, out)
+    assert (out / "relink" / "0" / "part-0.csv").read_text() == "a,b\n"
+    assert not (out / "relink" / "1").exists()

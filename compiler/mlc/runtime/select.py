@@ -66,7 +66,7 @@ def main():
     for entry in results:
         if int(entry["index"]) == best:
             # Argo: the run whose outputs the best trial has (a cached trial's are another's)
-            files[3] = ("best_run", str(entry.get("run", "")))
+            files[3] = ("best_run", str(entry.get("mlc-run", "")))
             files += [("uri-" + name, uri) for name, uri in sorted(entry.get("uris", {}).items())]
     for name, value in files:
         with open(os.path.join(out, name), "w", encoding="utf-8") as fh:

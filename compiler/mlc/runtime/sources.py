@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from importlib import resources
 
-MODULES = ("gates", "items", "chunk", "select", "decide", "analysis", "run_info", "cachekey", "promote",
+MODULES = ("gates", "items", "chunk", "relink", "select", "decide", "analysis", "run_info",
+           "cachekey", "promote",
            "pack", "rollout", "batch")
 
 

@@ -135,13 +135,13 @@ def budget(cfg: Config) -> Iterator[Diagnostic]:
             "E401", f"steps.{split.step} expands to {split.child_nodes} nodes in each child "
             f"Workflow, with {split.size} item{'s' if split.size != 1 else ''} per child; "
             f"limit {max_nodes}", ("steps", split.step), key=True,
-            notes=(Note(child_arithmetic(exp, split)),),
+            notes=(Note(child_arithmetic(exp, split, plan.extras.get(split.step, 0))),),
             hint="lower retries or the sweep's trials, or raise "
             "targets.argo.limits.max_nodes_per_workflow")
     if over or plan.parent_nodes <= max_nodes:
         return  # an item too large for any child is the cause to fix first
     rest = {n: e for n, e in plan.expansions.items() if n not in plan.splits}
-    largest_rest = max((e.nodes for e in rest.values()), default=0)
+    largest_rest = max((plan.nodes(n) for n in rest), default=0)
     split = max(plan.splits.values(), key=lambda s: s.launchers, default=None)
     if split is not None and split.launchers >= largest_rest:
         # the launchers of a split step are what the parent cannot hold
@@ -151,7 +151,8 @@ def budget(cfg: Config) -> Iterator[Diagnostic]:
             f"({_per(exp, split)}), and their {split.launchers} launcher nodes leave the parent "
             f"at {plan.parent_nodes} nodes; limit {max_nodes}",
             ("steps", split.step), key=True,
-            notes=(Note(launcher_arithmetic(cfg, exp, split, max_nodes)),),
+            notes=(Note(launcher_arithmetic(cfg, exp, split, max_nodes,
+                                            plan.extras.get(split.step, 0))),),
             hint=f"lower the bound of {exp.dims[0].dim}, or raise "
             "targets.argo.limits.max_nodes_per_workflow")
         return
@@ -164,26 +165,28 @@ def _per(exp, split) -> str:
     return f"chunks of up to {split.size} items"
 
 
-def child_arithmetic(exp, split) -> str:
+def child_arithmetic(exp, split, extra: int = 0) -> str:
     """`1 item x 1 trial x 4 attempts + 1 group + 1 chunk reader + 1 workflow`"""
     text = f"{split.size} item{'s' if split.size != 1 else ''}"
     text += f" x {exp.trials} trial{'s' if exp.trials != 1 else ''}"
     text += f" x {exp.attempts} attempt{'s' if exp.attempts != 1 else ''}"
     if exp.sweep:
         text += f" + {split.size} select-best"
+    if extra:
+        text += f" + {split.size} x {extra} (cache relink)"
     if split.per == "item":
         return text + " + 1 (the item) + 1 (the workflow)"
     return text + " + 1 (the fan-out) + 1 (the chunk reader) + 1 (the workflow)"
 
 
-def launcher_arithmetic(cfg: Config, exp, split, max_nodes: int) -> str:
+def launcher_arithmetic(cfg: Config, exp, split, max_nodes: int, extra: int = 0) -> str:
     """Where the number of children comes from."""
     dims = " x ".join(f"{d.size} ({d.origin}, {cfg.where(d.path, key=d.key)})" for d in exp.dims)
     if split.per != "chunk":
         outer = exp.dims[0]
         return f"{outer.size} ({outer.origin}, {cfg.where(outer.path, key=outer.key)}) " \
                "launchers + 1"
-    per = per_item(exp)
+    per = per_item(exp, extra)
     return (f"{dims} items / {split.size} per child = {split.children} launchers + 1; "
             f"{split.size} per child = ({max_nodes} - 3) // {per} node{'s' if per != 1 else ''} "
             "per item")

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 
 from ..graph import Expansion, expansion
 from ..spec.config import Config
+from ..spec.models import DeployStep
+from ..spec.semantics import cache_enabled
 
 
 def run_nodes(cfg: Config) -> tuple[int, dict[str, Expansion]]:
@@ -31,9 +33,20 @@ def run_nodes(cfg: Config) -> tuple[int, dict[str, Expansion]]:
     return 1 + sum(e.nodes for e in exps.values()), exps
 
 
-def per_item(exp: Expansion) -> int:
-    """Nodes of one item: trials x attempts, plus its select-best for a sweep."""
-    return exp.trials * exp.attempts + (1 if exp.sweep else 0)
+def per_item(exp: Expansion, extra: int = 0) -> int:
+    """Nodes of one item: trials x attempts, plus its select-best for a sweep, plus `extra`
+    (Argo: a cached step's item DAG and relink task)."""
+    return exp.trials * exp.attempts + (1 if exp.sweep else 0) + extra
+
+
+def relink_nodes(cfg: Config, name: str) -> int:
+    """Argo nodes per item beyond SPEC 10's estimate: a cached step (not a sweep) with outputs
+    runs in an item DAG with a relink task after it (issue 17, item 1)."""
+    step = cfg.doc.steps[name]
+    if isinstance(step, DeployStep) or getattr(step, "sweep", None) is not None or \
+            not cache_enabled(step, cfg.doc):
+        return 0
+    return 2 if getattr(step, "outputs", None) or getattr(step, "type", None) == "evaluate" else 0
 
 
 @dataclass(frozen=True)
@@ -52,23 +65,23 @@ class Split:
         return self.children + 1
 
 
-def per_outer(exp: Expansion) -> Split:
+def per_outer(exp: Expansion, extra: int = 0) -> Split:
     """One child per outermost item (per item, for one dimension)."""
     outer = exp.dims[0].size or 0
     inner = (exp.items or 0) // outer if outer else 0
     if len(exp.dims) == 1:
-        return Split(exp.step, "item", 1, outer, per_item(exp) + 2)
-    return Split(exp.step, "outer", inner, outer, inner * per_item(exp) + 3)
+        return Split(exp.step, "item", 1, outer, per_item(exp, extra) + 2)
+    return Split(exp.step, "outer", inner, outer, inner * per_item(exp, extra) + 3)
 
 
-def chunked(exp: Expansion, max_nodes: int) -> Split:
+def chunked(exp: Expansion, max_nodes: int, extra: int = 0) -> Split:
     """As few contiguous chunks as keep every child within `max_nodes` (at least 1 item each:
     a child of one item over the budget is E401)."""
-    size = max(1, (max_nodes - 3) // per_item(exp))
+    size = max(1, (max_nodes - 3) // per_item(exp, extra))
     items = exp.items or 0
     size = min(size, items) if items else size
     return Split(exp.step, "chunk", size, math.ceil(items / size) if items else 0,
-                 size * per_item(exp) + 3)
+                 size * per_item(exp, extra) + 3)
 
 
 @dataclass
@@ -78,6 +91,12 @@ class ArgoPlan:
     parent_nodes: int
     splits: dict[str, Split] = field(default_factory=dict)
     expansions: dict[str, Expansion] = field(default_factory=dict)
+    extras: dict[str, int] = field(default_factory=dict)   # relink nodes per item
+
+    def nodes(self, step: str) -> int:
+        """A step's nodes unsplit: SPEC 10's estimate plus Argo's relink nodes."""
+        exp = self.expansions[step]
+        return exp.nodes + self.extras.get(step, 0) * (exp.items or 1)
 
     @property
     def split(self) -> list[str]:
@@ -95,7 +114,7 @@ class ArgoPlan:
 
     def _apply(self, split: Split) -> None:
         before = self.splits[split.step].launchers if split.step in self.splits \
-            else self.expansions[split.step].nodes
+            else self.nodes(split.step)
         self.parent_nodes += split.launchers - before
         self.splits[split.step] = split
 
@@ -104,23 +123,25 @@ def argo_plan(cfg: Config, max_nodes: int) -> ArgoPlan:
     """Split the largest foreach steps until the parent fits (or nothing is left to split):
     first one child per outermost item, then contiguous chunks where that is not enough."""
     total, exps = run_nodes(cfg)
-    plan = ArgoPlan(total, expansions=exps)
+    extras = {name: relink_nodes(cfg, name) for name in exps}
+    plan = ArgoPlan(total + sum(x * (exps[n].items or 1) for n, x in extras.items()),
+                    expansions=exps, extras=extras)
     position = {name: i for i, name in enumerate(cfg.doc.steps)}
     candidates = sorted((e for e in exps.values() if e.dims and e.items),
-                        key=lambda e: (-e.nodes, position[e.step]))
+                        key=lambda e: (-plan.nodes(e.step), position[e.step]))
     for exp in candidates:
         if plan.parent_nodes <= max_nodes:
             break
-        split = per_outer(exp)
-        if split.launchers < exp.nodes:
+        split = per_outer(exp, extras[exp.step])
+        if split.launchers < plan.nodes(exp.step):
             plan._apply(split)
     for exp in candidates:
         current = plan.splits.get(exp.step)
         child_over = current is not None and current.child_nodes > max_nodes
         if plan.parent_nodes <= max_nodes and not child_over:
             continue
-        split = chunked(exp, max_nodes)
-        now = current.launchers if current is not None else exp.nodes
+        split = chunked(exp, max_nodes, extras[exp.step])
+        now = current.launchers if current is not None else plan.nodes(exp.step)
         if split.children < 2 and current is None:
             continue  # one chunk would be the whole step again
         if split.launchers < now or (child_over and split.child_nodes < current.child_nodes):

@@ -13,6 +13,8 @@ from ...plan import Mode, StepPlan, Unit
 from .steps import (
     CACHE_KEY,
     GATE,
+    RELINK,
+    RUN_OUTPUT,
     SELECT,
     cache_key_args,
     chunk_items_template,
@@ -23,6 +25,8 @@ from .steps import (
     objective_json,
     partition_index_template,
     promote_template,
+    relink_task_args,
+    relinked_outputs,
 )
 from ...runtime.items import flat, sweep_trials
 from .syntax import gen, json_text, k8s, tag
@@ -127,14 +131,16 @@ class StepDAG:
                 tasks.append(task(gen(step.name, "items"), gen(step.name, "items"),
                                   ctx.main_args(items_needed, step), deps))
             pre = pre + [gen(owner.name, "items")]
+        # a cached step's outputs need a relink task after its run: its item's DAG holds both
+        relink = bool(relinked_outputs(step))
         if step.foreach and step.unit is Unit.EVALUATE and not step.keyed and \
-                not step.child_runs:
+                not step.child_runs and not relink:
             # no cache key: the command and the gate check are two fan-outs of the items
             return self.templates, tasks + [self.evaluate_fanout(pre)]
-        if step.unit is Unit.KEYED and not step.foreach:
+        if step.unit is Unit.KEYED and not step.foreach and not relink:
             # one key, one run: both go straight into the main DAG
             return self.templates, tasks + self.keyed_tasks(pre)
-        if step.unit is Unit.CONTAINER:
+        if step.unit is Unit.CONTAINER and not relink:
             needed, unit = self.add(container_template(ctx, step)), name
         else:
             needed, unit = self.item_dag(), gen(step.name, "item")
@@ -216,9 +222,19 @@ class StepDAG:
             tasks.append(task("run", k8s(step.name), passthrough(run_needed, inner), key_dep))
             needed |= run_needed - {"cache-key"}
             source = "run"
+            if relinked_outputs(step):
+                # issue 17, item 1: after a cache hit the outputs are another run's; copy them
+                # to this run's keys, which the steps after this one read
+                args, artifacts = relink_task_args(step)
+                tasks.append(task("relink", RELINK, args, ["run"], artifacts=artifacts,
+                                  when="'{{tasks.run.outputs.parameters.%s}}' != '%s'"
+                                  % (RUN_OUTPUT, tag("run-id"))))
+                needed.add("run-id")
+                source = "relink"
         for out in step.outputs:
             if not out.artifact and not step.foreach:
-                outputs[out.name] = "{{tasks.%s.outputs.parameters.%s}}" % (source, out.name)
+                outputs[out.name] = "{{tasks.%s.outputs.parameters.%s}}" % (
+                    "promote" if step.unit is Unit.SWEEP else "run", out.name)
         if step.unit is Unit.EVALUATE:
             args, artifacts, gate_needed = gate_args(ctx, step)
             tasks.append(task("gate", GATE, args, [source], artifacts=artifacts))

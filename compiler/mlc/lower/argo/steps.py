@@ -147,6 +147,54 @@ def container_template(ctx: Any, step: StepPlan, *, trial: bool = False) -> tupl
     return template, needed
 
 
+# The output parameter naming the run that wrote a cached node's artifacts (`-`: no output of a
+# spec is named so)
+RUN_OUTPUT = "mlc-run"
+
+
+def relinked_outputs(step: StepPlan) -> list:
+    """The artifact outputs a cached step's own container writes, which a cache hit leaves
+    under another run's keys (issue 17, item 1). Not a sweep's: promote reads its best trial
+    from the run that wrote it."""
+    if not step.cache or step.sweep:
+        return []
+    return [o for o in step.outputs if not o.by_mlc and (o.artifact or step.foreach)]
+
+
+RELINK = "mlc--relink"
+
+
+def relink_template(ctx: Any, slots: int) -> dict:
+    """The one relink task of the document (runtime/relink.py): after a cache hit it copies up
+    to `slots` restored artifacts (`in-<n>`, from the cached node's outputs) to this run's keys
+    (`key-<n>`, under the store's prefix). Unused slots have no input and write nothing."""
+    arts_in = [{"name": f"in-{n}", "path": f"{SCRIPT_OUT}/relink-in/{n}", "optional": True}
+               for n in range(slots)]
+    arts_out = []
+    for n in range(slots):
+        entry = {"name": f"out-{n}", "path": f"{SCRIPT_OUT}/relink/{n}", "archive": ARCHIVE_NONE,
+                 "optional": True}
+        entry.update(ctx.store.location(tag(f"key-{n}")))
+        arts_out.append(entry)
+    template = script_template(ctx, RELINK, "relink",
+                               [env_value("MLC_RELINK_IN", f"{SCRIPT_OUT}/relink-in")],
+                               parameters=set(), artifacts_in=arts_in, artifacts_out=arts_out)
+    template["inputs"] = {"parameters": [{"name": f"key-{n}", "default": ""}
+                                         for n in range(slots)], "artifacts": arts_in}
+    return template
+
+
+def relink_task_args(step: StepPlan) -> tuple[dict[str, str], list[dict]]:
+    """Arguments of a step's relink task in its item's DAG: this run's key of each output, and
+    the cached node's artifacts."""
+    outs = relinked_outputs(step)
+    args = {f"key-{n}": key_text(output_key(step.name, o.name, step.foreach))
+            for n, o in enumerate(outs)}
+    artifacts = [{"name": f"in-{n}", "from": "{{tasks.run.outputs.artifacts.out-%s}}"
+                  % o.name.replace("_", "-")} for n, o in enumerate(outs)]
+    return args, artifacts
+
+
 def _outputs(ctx: Any, step: StepPlan, trial: bool) -> dict:
     """Artifacts under the store; values as parameters when the step has one of each."""
     artifacts, parameters = [], []
@@ -169,7 +217,10 @@ def _outputs(ctx: Any, step: StepPlan, trial: bool) -> dict:
         if step.cache:
             # the run that wrote the trial's artifacts: this one, or on a cache hit the one
             # whose outputs Argo restored (issue 17, item 1); promote reads the best from there
-            parameters.append({"name": "run", "value": tag("run-id")})
+            parameters.append({"name": RUN_OUTPUT, "value": tag("run-id")})
+    elif relinked_outputs(step):
+        # likewise for a cached step's own outputs: a relink task copies them on a hit
+        parameters.append({"name": RUN_OUTPUT, "value": tag("run-id")})
     out: dict = {}
     if parameters:
         out["parameters"] = parameters

@@ -17,7 +17,15 @@ from ..kube import container_resources, node_selector
 from . import rbac
 from .dag import LIMITS, StepDAG, limits_template, task
 from .deploy import DeployDAG, shared_templates
-from .steps import cache_key_template, env_value, gate_template, script_template, select_template
+from .steps import (
+    cache_key_template,
+    env_value,
+    gate_template,
+    relink_template,
+    relinked_outputs,
+    script_template,
+    select_template,
+)
 from .syntax import Store, gen, json_text, k8s, output_param
 
 DEFAULT_CACHE_MAX_AGE_S = 30 * 86400
@@ -181,6 +189,9 @@ class Builder:
             templates.append(select_template(self))
         if any(s.gate_check is not None for s in self.plan.steps.values()):
             templates.append(gate_template(self))
+        relinks = max((len(relinked_outputs(s)) for s in self.plan.steps.values()), default=0)
+        if relinks:
+            templates.append(relink_template(self, relinks))
         if deploys:
             templates += shared_templates()
         main = {"name": "main", "dag": {"tasks": tasks}}
