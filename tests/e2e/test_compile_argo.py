@@ -172,11 +172,8 @@ def test_one_cache_key_script_serves_every_keyed_step(tmp_path) -> None:
     doc = load(out)[0]
     templates = {t["name"]: t for t in doc["spec"]["templates"]}
     main = {t["name"]: t for t in templates["main"]["dag"]["tasks"]}
-    assert main["s2"]["template"] == "s2--item"  # cached with outputs: key, run, relink
-    item = {t["name"]: t for t in templates["s2--item"]["dag"]["tasks"]}
-    key_task = item["key"]
-    assert key_task["template"] == "mlc--cache-key" and item["run"]["depends"] == "key"
-    assert item["relink"]["depends"] == "run"
+    key_task = main["s2--key"]
+    assert key_task["template"] == "mlc--cache-key" and main["s2"]["depends"] == "s2--key"
     assert key_task["arguments"]["artifacts"][0]["s3"]["key"].endswith("/s1/d")
     script = templates["mlc--cache-key"]["script"]
     args = {p["name"]: p["value"] for p in key_task["arguments"]["parameters"]}
@@ -664,12 +661,33 @@ def test_promote_reads_the_best_trial_where_a_cached_trial_was_written(tmp_path)
     assert (out / "best_run").read_text() == "r-old"
 
 
-def test_a_cache_hit_copies_the_restored_outputs_into_this_run(tmp_path) -> None:
-    """Issue 17, item 1: a cached step's container reports the run that wrote its artifacts
-    (`mlc-run`, restored with the outputs on a hit). When that is another run, a relink task
-    copies the restored artifacts (`from` the node's outputs) to this run's keys, the very
-    keys the container writes on a miss and the next steps read; on a miss it is skipped."""
+def test_consumers_of_a_cached_step_read_the_run_that_wrote_it(tmp_path) -> None:
+    """Issue 17, item 1, without foreach: the cached producer's container reports the run
+    that wrote its artifacts (`mlc-run`: this run's id on a miss; on a hit the cache restores
+    the computing run's). Its consumers, the container and its cache-key task alike, read
+    the artifacts under that run (`from-<producer>`), and no relink task is needed."""
     doc = load(compiled(GOLDEN / "cached_artifacts" / "mlc.yaml", tmp_path))[0]
+    templates = {t["name"]: t for t in doc["spec"]["templates"]}
+    main = {t["name"]: t for t in templates["main"]["dag"]["tasks"]}
+    produced = {p["name"]: p for p in templates["prepare"]["outputs"]["parameters"]}
+    assert produced["mlc-run"]["value"] == "{{inputs.parameters.run-id}}"
+    assert "memoize" in templates["prepare"]
+    data = next(a for a in templates["train"]["inputs"]["artifacts"] if a["name"] == "in-data")
+    assert data["s3"]["key"] == "prefix/{{inputs.parameters.from-prepare}}/prepare/data"
+    args = {p["name"]: p["value"] for p in main["train"]["arguments"]["parameters"]}
+    assert args["from-prepare"] == "{{tasks.prepare.outputs.parameters.mlc-run}}"
+    key = main["train--key"]["arguments"]["artifacts"][0]
+    assert key["s3"]["key"] == "prefix/{{tasks.prepare.outputs.parameters.mlc-run}}/prepare/data"
+    assert not any("relink" in t for t in main)
+
+
+def test_a_cache_hit_copies_the_restored_outputs_into_this_run(tmp_path) -> None:
+    """Issue 17, item 1, with foreach: each item may come from another run, so a cached
+    foreach step's container reports its run (`mlc-run`) and, when that is another run, a
+    relink task copies the restored artifacts (`from` the node's outputs) to this run's keys,
+    the very keys the container writes on a miss and the next steps read; on a miss it is
+    skipped."""
+    doc = load(compiled(GOLDEN / "rollout" / "mlc.yaml", tmp_path))[0]
     templates = {t["name"]: t for t in doc["spec"]["templates"]}
     relinked = [t for t in templates.values() if "dag" in t and any(
         k["name"] == "relink" for k in t["dag"]["tasks"])]

@@ -40,13 +40,16 @@ def per_item(exp: Expansion, extra: int = 0) -> int:
 
 
 def relink_nodes(cfg: Config, name: str) -> int:
-    """Argo nodes per item beyond SPEC 10's estimate: a cached step (not a sweep) with outputs
-    runs in an item DAG with a relink task after it (issue 17, item 1)."""
+    """Argo nodes per item beyond SPEC 10's estimate: a cached foreach step with outputs, or
+    a cached evaluate step, runs in an item DAG with a relink task after its run (issue 17,
+    item 1). Consumers of other cached steps read the producer's run: no extra node."""
     step = cfg.doc.steps[name]
     if isinstance(step, DeployStep) or getattr(step, "sweep", None) is not None or \
             not cache_enabled(step, cfg.doc):
         return 0
-    return 2 if getattr(step, "outputs", None) or getattr(step, "type", None) == "evaluate" else 0
+    if getattr(step, "type", None) == "evaluate":
+        return 2
+    return 2 if getattr(step, "outputs", None) and getattr(step, "foreach", None) else 0
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 from ...plan import DeployPlan, Mode
 from ...plan.keys import decision_key, index_key, passed_key, prefix_key
 from .dag import task
-from .steps import env_value, script_template
+from .steps import env_value, from_param, reads_producer_run, script_template
 from .syntax import RUN, SCRIPT_OUT, escaped_tag, gen, json_text, k8s, key_text, tag
 
 KSERVE = "serving.kserve.io/v1beta1"
@@ -61,22 +61,32 @@ class DeployDAG:
         tasks = self.rollout_tasks()
         single_gate = d.gate is not None and not d.gate_dims
         inputs = [{"name": "passed"}] if single_gate else []
+        model_run = self.model_run()
         template = {"name": gen(d.name, "rollout"),
-                    "inputs": {"parameters": inputs + [{"name": "run-id"}]},
+                    "inputs": {"parameters": inputs + [{"name": n} for n in
+                                                       sorted({"run-id"} | model_run)]},
                     "dag": {"tasks": tasks}}
         self.templates.append(template)
         pre = ctx.after([ctx.task_name(u) for u in d.upstream])
         args = {"run-id": "{{tasks.mlc-run.outputs.parameters.run-id}}"}
+        args.update({n: ctx.from_args[n] for n in model_run})
         if single_gate:
             args["passed"] = "{{tasks.%s.outputs.parameters.passed}}" % k8s(d.gate[0])
         main = task(k8s(d.name), gen(d.name, "rollout"), args, pre)
         return self.templates, [main]
 
     # -- decide ---------------------------------------------------------------------------
+    def model_run(self) -> set[str]:
+        """`from-<producer>` when the model's producer is cached without foreach: KServe reads
+        the model under the run that wrote it (issue 17, item 1)."""
+        producer = self.d.model.producer
+        return {from_param(producer)} if reads_producer_run(self.ctx.plan, producer) else set()
+
     def decide_template(self) -> dict:
         d, ctx = self.d, self.ctx
         prefix = ctx.store.uri(key_text(prefix_key(d.model.producer, d.model.output)))
-        prefix = prefix.replace(RUN, escaped_tag("run-id"))
+        model_run = self.model_run()
+        prefix = prefix.replace(RUN, escaped_tag(next(iter(model_run), "run-id")))
         spec = d.rollout_spec(ctx.namespace, ctx.labels, ctx.annotations)
         spec_json = json_text(spec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         spec_json = spec_json[:-1] + ',"storage_prefix":"' + prefix + '"}'
@@ -97,6 +107,7 @@ class DeployDAG:
                     "archive": ARCHIVE_NONE}
         decision.update(ctx.store.location(key_text(decision_key(d.name))))
         params = {"run-id"} | ({"passed"} if d.gate is not None and not d.gate_dims else set())
+        params |= model_run
         return script_template(ctx, gen(d.name, "decide"), "decide", env, parameters=params,
                                outputs=["deployed", "graph", "proceed"], artifacts_in=arts_in,
                                artifacts_out=[decision])
@@ -135,7 +146,7 @@ class DeployDAG:
     def rollout_tasks(self) -> list[dict]:
         d = self.d
         deployed = "{{tasks.decide.outputs.parameters.deployed}}"
-        decide_args = {"run-id": tag("run-id")}
+        decide_args = {"run-id": tag("run-id")} | {n: tag(n) for n in self.model_run()}
         if d.gate is not None and not d.gate_dims:
             decide_args["passed"] = tag("passed")
         tasks = [task("decide", gen(d.name, "decide"), decide_args)]

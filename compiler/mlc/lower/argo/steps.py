@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from ...plan import ArtifactInput, DimSource, Mode, Slot, StepPlan
+from ...plan import ArtifactInput, DimSource, Mode, Slot, StepPlan, Unit
 from ...plan.keys import (
     best_trial_key,
     chunks_key,
@@ -92,8 +92,24 @@ def input_artifact(ctx: Any, art: ArtifactInput) -> dict:
     """https://argo-workflows.readthedocs.io/en/latest/fields/#artifact"""
     entry = {"name": "in-" + art.name.replace("/", "-").replace("_", "-"),
              "path": f"{INPUTS_DIR}/{art.name}"}
-    entry.update(ctx.store.location(key_text(input_key(art))))
+    entry.update(ctx.store.location(input_key_text(ctx, art)))
     return entry
+
+
+def input_key_text(ctx: Any, art: ArtifactInput) -> str:
+    """Where a consumer reads an input: under this run, or for a cached producer without
+    foreach under the run that wrote it (`from-<producer>`: its `mlc-run`, this run's id on a
+    miss, the computing run's on a cache hit; issue 17, item 1)."""
+    text = key_text(input_key(art))
+    if reads_producer_run(ctx.plan, art.producer):
+        text = tag(from_param(art.producer)) + text[len(tag("run-id")):]
+    return text
+
+
+def input_key_params(ctx: Any, step: StepPlan) -> set[str]:
+    """The `from-<producer>` parameters a step's input keys read."""
+    return {from_param(a.producer) for a in step.artifacts
+            if reads_producer_run(ctx.plan, a.producer)}
 
 
 def container_template(ctx: Any, step: StepPlan, *, trial: bool = False) -> tuple[dict, set[str]]:
@@ -124,6 +140,7 @@ def container_template(ctx: Any, step: StepPlan, *, trial: bool = False) -> tupl
     needed |= config_needs
     artifacts = [{"name": "mlc-config", "path": CONFIG_PATH, "raw": {"data": config}}]
     artifacts += [input_artifact(ctx, a) for a in step.artifacts]
+    needed |= input_key_params(ctx, step)
     if step.foreach or any(a.mode is Mode.ZIP for a in step.artifacts):
         needed.add("item-key")
     needed.add("run-id")
@@ -152,13 +169,33 @@ def container_template(ctx: Any, step: StepPlan, *, trial: bool = False) -> tupl
 RUN_OUTPUT = "mlc-run"
 
 
+def reports_run(step: StepPlan) -> bool:
+    """A cached step (not a sweep: promote reads its best trial from the run that wrote it)
+    whose container writes artifacts, which a cache hit leaves under another run's keys
+    (issue 17, item 1): its container reports that run (`mlc-run`)."""
+    return step.cache and not step.sweep and any(
+        not o.by_mlc and (o.artifact or step.foreach) for o in step.outputs)
+
+
 def relinked_outputs(step: StepPlan) -> list:
-    """The artifact outputs a cached step's own container writes, which a cache hit leaves
-    under another run's keys (issue 17, item 1). Not a sweep's: promote reads its best trial
-    from the run that wrote it."""
-    if not step.cache or step.sweep:
+    """The outputs a relink task copies into this run after a cache hit: those of a foreach
+    step (each item may come from another run) or of an evaluate step (its gate reads its
+    metrics). Consumers of other cached steps read the producer's run instead
+    (`reads_producer_run`)."""
+    if not reports_run(step) or not (step.foreach or step.unit is Unit.EVALUATE):
         return []
     return [o for o in step.outputs if not o.by_mlc and (o.artifact or step.foreach)]
+
+
+def reads_producer_run(plan: Any, producer: str) -> bool:
+    """Consumers read `producer`'s artifacts under the run that wrote them (a parameter
+    `from-<producer>`, its task's `mlc-run`), not this run's."""
+    step = plan.steps.get(producer)
+    return step is not None and reports_run(step) and not relinked_outputs(step)
+
+
+def from_param(producer: str) -> str:
+    return "from-" + k8s(producer)
 
 
 RELINK = "mlc--relink"
@@ -218,8 +255,9 @@ def _outputs(ctx: Any, step: StepPlan, trial: bool) -> dict:
             # the run that wrote the trial's artifacts: this one, or on a cache hit the one
             # whose outputs Argo restored (issue 17, item 1); promote reads the best from there
             parameters.append({"name": RUN_OUTPUT, "value": tag("run-id")})
-    elif relinked_outputs(step):
-        # likewise for a cached step's own outputs: a relink task copies them on a hit
+    elif reports_run(step):
+        # likewise for a cached step's own outputs: consumers read them there, or a relink
+        # task copies them into this run
         parameters.append({"name": RUN_OUTPUT, "value": tag("run-id")})
     out: dict = {}
     if parameters:
@@ -397,8 +435,9 @@ def cache_key_args(ctx: Any, step: StepPlan, ref: Callable[[str], str] | None = 
     artifacts = []
     for n, art in enumerate(step.artifacts):
         entry = {"name": f"in-{n}"}
-        entry.update(ctx.store.location(key_text(input_key(art))))
+        entry.update(ctx.store.location(input_key_text(ctx, art)))
         artifacts.append(entry)
+    needed |= input_key_params(ctx, step)
     args, artifacts = _scoped(args, artifacts, needed, ref)
     return args, artifacts, needed
 

@@ -21,6 +21,9 @@ from .steps import (
     cache_key_template,
     env_value,
     gate_template,
+    RUN_OUTPUT,
+    from_param,
+    reads_producer_run,
     relink_template,
     relinked_outputs,
     script_template,
@@ -70,6 +73,10 @@ class Builder:
                             % (k8s(s), o.name) for s, st in plan.steps.items()
                             for o in st.outputs if not o.artifact}
         self.cache_config_map = f"mlc-cache-{plan.base_name}"
+        # the run that wrote a cached producer's artifacts, for its consumers' keys
+        self.from_args = {from_param(s): "{{tasks.%s.outputs.parameters.%s}}"
+                          % (k8s(s), RUN_OUTPUT) for s in plan.steps
+                          if reads_producer_run(plan, s)}
         self.labels, self.annotations = resource_labels(plan)
 
     # -- labels (SPEC 11) ------------------------------------------------------------------
@@ -140,6 +147,8 @@ class Builder:
                 out[n] = "{{tasks.%s.outputs.parameters.%s}}" % (k8s(d.producer), d.output)
             elif n in self.output_args:
                 out[n] = self.output_args[n]
+            elif n in self.from_args:
+                out[n] = self.from_args[n]
         return out
 
     def list_sources(self, step: StepPlan) -> set[str]:
