@@ -74,10 +74,35 @@ def depends_names(expression: str) -> set[str]:
     return names
 
 
+def with_defaults(spec: dict) -> list[dict]:
+    """The templates as the controller runs them: `templateDefaults` merged into each (Argo's
+    `mergedTemplateDefaultsInto`, operator.go: a strategic merge where the template wins, `env`
+    merged by name, a type's part only into templates of that type)."""
+    defaults = spec.get("templateDefaults") or {}
+    out = []
+    for template in spec.get("templates", []):
+        merged = dict(template)
+        for key, value in defaults.items():
+            if key in ("container", "script", "dag", "steps", "resource", "data", "suspend"):
+                if key not in template:
+                    continue
+                part = dict(value) | template[key]
+                if "env" in value:
+                    own = {e["name"] for e in template[key].get("env", [])}
+                    part["env"] = [e for e in value["env"] if e["name"] not in own] + \
+                        list(template[key].get("env", []))
+                merged[key] = part
+            elif key not in merged:
+                merged[key] = value
+        out.append(merged)
+    return out
+
+
 def structural_errors(spec: dict) -> list[str]:
     """Templates named by tasks exist; dependencies name tasks of the same DAG; every tag
-    refers to something that exists where it is used."""
-    templates = {t["name"]: t for t in spec.get("templates", [])}
+    refers to something that exists where it is used (the templates with `templateDefaults`
+    merged in, as the controller runs them)."""
+    templates = {t["name"]: t for t in with_defaults(spec)}
     arguments = {p["name"] for p in spec.get("arguments", {}).get("parameters", [])}
     errors: list[str] = []
     if spec.get("entrypoint") and spec["entrypoint"] not in templates:

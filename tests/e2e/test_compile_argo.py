@@ -717,3 +717,29 @@ def test_a_cache_hit_copies_the_restored_outputs_into_this_run(tmp_path) -> None
     run_script(relink_template, {}, out)
     assert (out / "relink" / "0" / "part-0.csv").read_text() == "a,b\n"
     assert not (out / "relink" / "1").exists()
+
+
+@pytest.mark.parametrize("name", ["exec_form", "plain"])
+def test_template_defaults_carry_the_env_every_step_has(tmp_path, name: str) -> None:
+    """SPEC 6.1: MLC_STEP_CONFIG and MLC_RUN_* are in every step's environment. They are
+    written once, in `templateDefaults`, and reach each container as Argo merges them in
+    (`with_defaults`); the structural check sees a container that could not resolve them."""
+    from tests.argo_checks import structural_errors, with_defaults
+    spec = load(compiled(GOLDEN / name / "mlc.yaml", tmp_path))[0]["spec"]
+    always = {"MLC_STEP_CONFIG", "MLC_RUN_ID", "MLC_RUN_DATE", "MLC_RUN_STARTED_AT"}
+    containers = [t for t in with_defaults(spec) if "container" in t]
+    assert containers
+    for template in containers:
+        assert always <= {e["name"] for e in template["container"]["env"]}
+        own = next(t for t in spec["templates"] if t["name"] == template["name"])["container"]
+        assert not always & {e["name"] for e in own.get("env", [])}
+        if "args" in own:  # shell form: the default command
+            assert "command" not in own and template["container"]["command"] == ["/bin/sh", "-c"]
+        else:  # exec form keeps its own command
+            assert template["container"]["command"] == own["command"] != ["/bin/sh", "-c"]
+    assert structural_errors(spec) == []
+    victim = next(t for t in spec["templates"] if "container" in t)
+    victim["inputs"]["parameters"] = [p for p in victim["inputs"]["parameters"]
+                                      if p["name"] != "run-json"]
+    assert any("run-json" in e and e.startswith(victim["name"])
+               for e in structural_errors(spec))

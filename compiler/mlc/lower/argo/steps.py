@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from ...plan import ArtifactInput, DimSource, Mode, Slot, StepPlan, Unit
+from ...plan import ArtifactInput, DimSource, Mode, Slot, SlotKind, StepPlan, Unit
 from ...plan.keys import (
     best_trial_key,
     chunks_key,
@@ -22,7 +22,7 @@ from ...plan.keys import (
     output_key,
     passed_key,
 )
-from ...plan.values import static_digest
+from ...plan.values import env_name, static_digest
 from ...runtime import compact_source
 from ..kube import pod_volumes
 from .syntax import (
@@ -88,6 +88,28 @@ def env_value(name: str, value: str) -> dict:
 
 # --- the step's own container -----------------------------------------------------------------
 
+SHELL = ["/bin/sh", "-c"]
+RUN_FIELDS = ("date", "id", "started_at")
+DEFAULT_ENV = frozenset({"MLC_STEP_CONFIG"} | {env_name("run", f) for f in RUN_FIELDS})
+
+
+def container_defaults(image: str) -> dict:
+    """`spec.templateDefaults`: what every step's container has, written once per document
+    (SPEC 6.1: `MLC_STEP_CONFIG` and `MLC_RUN_*` are always set; a shell command runs under
+    `/bin/sh -c`). Argo merges it into each container template before it substitutes the
+    template's tags (`mergedTemplateDefaultsInto`, operator.go: a strategic merge, `env` by
+    name, a template's own `command` replacing the default); templates of other types (DAGs,
+    scripts, resources) do not get the `container` part. So the run fields read the
+    template's own `run-id` and `run-json` inputs, which every step container declares.
+    `image` is there for Argo's JSON schema, which requires one in any container; every step
+    sets its own."""
+    env = [env_value("MLC_STEP_CONFIG", CONFIG_PATH)]
+    env += [env_value(env_name("run", f), render_text((Slot(SlotKind.RUN, f),)))
+            for f in RUN_FIELDS]
+    return {"container": {"image": image, "command": list(SHELL),
+                          "env": sorted(env, key=lambda e: e["name"])}}
+
+
 def input_artifact(ctx: Any, art: ArtifactInput) -> dict:
     """https://argo-workflows.readthedocs.io/en/latest/fields/#artifact"""
     entry = {"name": "in-" + art.name.replace("/", "-").replace("_", "-"),
@@ -114,9 +136,11 @@ def input_key_params(ctx: Any, step: StepPlan) -> set[str]:
 
 def container_template(ctx: Any, step: StepPlan, *, trial: bool = False) -> tuple[dict, set[str]]:
     """The step's container (https://argo-workflows.readthedocs.io/en/latest/fields/#container)."""
-    needed: set[str] = set()
-    env = [env_value("MLC_STEP_CONFIG", CONFIG_PATH)]
+    needed: set[str] = {"run-id", "run-json"}  # read by the defaults' env
+    env = []
     for var in step.env:
+        if var.name in DEFAULT_ENV:
+            continue  # the same in every step: spec.templateDefaults (container_defaults)
         if var.secret is not None:
             env.append({"name": var.name, "valueFrom": {"secretKeyRef": {
                 "name": var.secret[0], "key": var.secret[1]}}})
@@ -126,13 +150,13 @@ def container_template(ctx: Any, step: StepPlan, *, trial: bool = False) -> tupl
     env.sort(key=lambda e: e["name"])
     container: dict = {"image": step.image}
     if step.shell is not None:
-        container["command"] = ["/bin/sh", "-c"]
-        container["args"] = [render_text(step.shell)]
+        container["args"] = [render_text(step.shell)]  # command: the defaults' SHELL
     else:
         container["command"] = [render_text(a) for a in step.argv]
         for a in step.argv:
             needed |= text_params(a)
-    container["env"] = env
+    if env:
+        container["env"] = env
     resources = ctx.resources(step.resources)
     if resources:
         container["resources"] = resources
@@ -428,7 +452,11 @@ def cache_key_args(ctx: Any, step: StepPlan, ref: Callable[[str], str] | None = 
         needed.add("item-key")
     digest = static_digest(step)  # the same key, in fewer bytes
     dyn = "{" + ",".join(json.dumps(k) + ":" + _dyn(v) for k, v in dynamic.items()) + "}"
-    args = {"material": '{"static":"' + digest + '","dynamic":' + dyn + "}",
+    # without run-time values the material is the digest alone (a JSON string, which no
+    # material with values, a JSON object, can equal)
+    material = '"' + digest + '"' if dynamic == {"params": {}} else \
+        '{"static":"' + digest + '","dynamic":' + dyn + "}"
+    args = {"material": material,
             "inputs": json.dumps({a.name: f"{INPUTS_DIR}/{n}"
                                   for n, a in enumerate(step.artifacts)}, sort_keys=True,
                                  separators=(",", ":"))}

@@ -19,6 +19,7 @@ from .dag import LIMITS, StepDAG, limits_template, task
 from .deploy import DeployDAG, shared_templates
 from .steps import (
     cache_key_template,
+    container_defaults,
     env_value,
     gate_template,
     RUN_OUTPUT,
@@ -218,6 +219,8 @@ class Builder:
         spec["workflowMetadata"] = {"labels": dict(self.labels),
                                     "annotations": dict(self.annotations)}
         spec["podMetadata"] = {"labels": dict(self.labels), "annotations": dict(self.annotations)}
+        if any("container" in t for t in templates):
+            spec["templateDefaults"] = container_defaults(self.runtime_image)
         spec["templates"] = templates
         metadata = self.metadata(name=self.plan.base_name)
         # the Argo version the fields were chosen for (targets.argo.version)
