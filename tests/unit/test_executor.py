@@ -22,6 +22,36 @@ def executor(request, monkeypatch, tmp_path):
     return ex.Executor()
 
 
+def test_signals_python_ignores_are_back_to_default(executor, tmp_path) -> None:
+    """`yes | head -1`: yes ends on SIGPIPE, quietly, as in a shell (subprocess's
+    restore_signals); with SIGPIPE ignored it would print "Broken pipe" and exit 1."""
+    done = _run(executor, tmp_path, "yes | head -1; grep SigIgn /proc/self/status || true")
+    assert done.status == "ok"
+    assert "Broken pipe" not in (tmp_path / "stderr.log").read_text()
+    ignored = (tmp_path / "stdout.log").read_text().split()
+    if "SigIgn:" in ignored:  # a bit mask of the ignored signals: SIGPIPE (13) is not set
+        mask = int(ignored[ignored.index("SigIgn:") + 1], 16)
+        assert not mask & (1 << (13 - 1))
+
+
+def test_a_nul_byte_cannot_start_and_says_so(executor, tmp_path) -> None:
+    env = dict(os.environ, MLC_PARAM_X="a\0b")
+    done = executor.run(["/bin/sh", "-c", "true"], env, tmp_path, tmp_path / "stdout.log",
+                        tmp_path / "stderr.log", None, [])
+    assert done.status == "failed" and done.message == "cannot start the command"
+    assert "null byte" in (tmp_path / "stderr.log").read_text()
+
+
+def test_a_program_that_cannot_run_is_an_attempt_that_failed(executor, tmp_path) -> None:
+    script = tmp_path / "noexec.sh"
+    script.write_text("#!/bin/sh\ntrue\n")
+    script.chmod(0o644)
+    done = executor.run([str(script)], dict(os.environ), tmp_path, tmp_path / "stdout.log",
+                        tmp_path / "stderr.log", None, [])
+    assert done.status == "failed"
+    assert "Permission denied" in (tmp_path / "stderr.log").read_text()
+
+
 def _run(executor, tmp_path: Path, script: str, timeout_s=None, mask=()):
     return executor.run(["/bin/sh", "-c", script], dict(os.environ), tmp_path,
                         tmp_path / "stdout.log", tmp_path / "stderr.log", timeout_s, list(mask))
@@ -107,7 +137,7 @@ def test_a_child_it_cannot_wait_for_is_ended(monkeypatch, tmp_path) -> None:
         pytest.skip("posix_spawn or pidfd_open is missing here")
     monkeypatch.chdir(tmp_path)
     spawned = []
-    real_spawn = os.posix_spawn
+    real_spawn = ex.SPAWN
 
     def spawn(*args, **kwargs):
         spawned.append(real_spawn(*args, **kwargs))
@@ -116,7 +146,7 @@ def test_a_child_it_cannot_wait_for_is_ended(monkeypatch, tmp_path) -> None:
     def no_pidfd(pid):
         raise OSError(24, "Too many open files")
 
-    monkeypatch.setattr(os, "posix_spawn", spawn)
+    monkeypatch.setattr(ex, "SPAWN", spawn)
     monkeypatch.setattr(os, "pidfd_open", no_pidfd)
     done = _run(ex.Executor(), tmp_path, "sleep 60")
     assert done.status == "failed"

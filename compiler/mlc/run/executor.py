@@ -1,9 +1,13 @@
 """Run one attempt as a process group (SPEC 12): logs, timeout, kill, secret masking.
 
 The scheduler's worker threads call `Executor.run`, one attempt each. An attempt starts with
-`os.posix_spawn` (vfork-style: cheap from a large parent, and it releases the GIL while the
-child execs, so the workers' spawns overlap) in a new session, so it is a process group of its
-own; the worker waits with poll() on the attempt's pidfd with the step's timeout. A step that can
+`os.posix_spawn` (vfork-style: cheap from a large parent) in a new session, so it is a process
+group of its own; the worker waits with poll() on the attempt's pidfd with the step's timeout.
+(`os.posix_spawn` holds the GIL until the child has exec'd, so the workers' spawns do not
+overlap; posix_spawn(3) through ctypes releases it, but measured in `mlc run` it cost more
+than it saved: see docs/run.md, "Speed".) The command starts as subprocess starts one
+(`restore_signals`): SIGPIPE and SIGXFSZ, which Python ignores, are back to their defaults, so
+`yes | head -1` ends quietly. A step that can
 see secrets gets pipes instead of log files: the same poll reads them, and every secret value
 becomes `***`, line by line, before it touches the disk. Where posix_spawn or pidfd is missing
 (macOS), subprocess.Popen starts the attempt and a small thread turns its exit into a readable
@@ -28,6 +32,16 @@ KILL_AFTER_S = 10.0
 FAST = (hasattr(os, "posix_spawn") and hasattr(os, "pidfd_open")
         and hasattr(os, "POSIX_SPAWN_OPEN") and hasattr(os, "POSIX_SPAWN_DUP2"))
 APPEND = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+# ignored by Python at start-up, inherited through exec: subprocess's restore_signals
+DEFAULT_SIGNALS = tuple(getattr(signal, n) for n in ("SIGPIPE", "SIGXFSZ") if hasattr(signal, n))
+
+
+def _os_spawn(path: str, argv: list[str], env: dict[str, str], actions: list) -> int:
+    return os.posix_spawn(path, argv, env, file_actions=actions, setsid=True,
+                          setsigdef=DEFAULT_SIGNALS)
+
+
+SPAWN = _os_spawn  # a seam for the tests
 
 
 @dataclass
@@ -191,8 +205,8 @@ class Executor:
             actions += [(os.POSIX_SPAWN_OPEN, 1, os.fspath(stdout), APPEND, 0o644),
                         (os.POSIX_SPAWN_OPEN, 2, os.fspath(stderr), APPEND, 0o644)]
         try:
-            pid = os.posix_spawn(program, command, env, file_actions=actions, setsid=True)
-        except OSError as exc:
+            pid = SPAWN(program, command, env, actions)
+        except (OSError, ValueError) as exc:  # ValueError: a NUL byte in an argument or value
             for r, w, _ in pipes:
                 os.close(r)
                 os.close(w)
@@ -221,7 +235,7 @@ class Executor:
                                          stdout=subprocess.PIPE if secrets else out,
                                          stderr=subprocess.PIPE if secrets else err,
                                          start_new_session=True)
-            except OSError as exc:
+            except (OSError, ValueError) as exc:  # ValueError: a NUL byte
                 raise _CannotStart(f"cannot start: {exc}") from None
         r, w = os.pipe()  # the waiter closes w when the process has ended: r reads EOF
 
