@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..diagnostics.suggest import close_match
 
@@ -79,7 +80,20 @@ def has_template_syntax(text: str) -> bool:
 
 
 def parse_template(text: str) -> tuple[Template, list[RefError]]:
-    """Split `text` into pieces; report malformed references and foreign syntax."""
+    """Split `text` into pieces; report malformed references and foreign syntax. Validation,
+    the plan and the lowerings each parse a step's strings, so results are kept (both parts
+    are immutable; the caller gets its own list)."""
+    template, errors = _parse_cached(text)
+    return template, list(errors)
+
+
+@lru_cache(maxsize=1 << 16)
+def _parse_cached(text: str) -> tuple[Template, tuple[RefError, ...]]:
+    template, errors = _parse(text)
+    return template, tuple(errors)
+
+
+def _parse(text: str) -> tuple[Template, list[RefError]]:
     pieces: list[str | Ref] = []
     errors: list[RefError] = []
     buf: list[str] = []

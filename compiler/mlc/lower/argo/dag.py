@@ -324,7 +324,10 @@ class StepDAG:
         if "trials" in item_needed and literal:
             # known at compile time: written into the manifest, not passed through the
             # launcher, whose inputs every launcher node would keep in the parent's status
-            params.append('{"name":"trials","value":%s}' % json.dumps(trials_json(step)))
+            trial = next(t for t in self.templates if t["name"] == k8s(step.name))
+            read = {p["name"] for p in trial.get("inputs", {}).get("parameters", [])}
+            params.append('{"name":"trials","value":%s}'
+                          % json.dumps(trials_json(step, trial_fields(read))))
         if LIMITS in item_needed:
             params.append('{"name":"%s","value":"%s"}' % (LIMITS, LIMITS_NAME))
         # `mlc.dev/parent` selects a run's children: `argo stop -l mlc.dev/parent=<run>`
@@ -361,13 +364,25 @@ def limits_template(ctx: Any) -> dict:
             "resource": {"action": "create", "setOwnerReference": True, "manifest": manifest}}
 
 
-def trials_json(step: StepPlan) -> str:
+def trial_fields(read: set[str]) -> set[str]:
+    """The fields of a trial's withParam entry that are read: `index` and `json` (the trial's
+    task and mlc--select), and `v_`/`j_` of each hyperparameter the trial's container takes
+    (`trial_args`)."""
+    return {"index", "json"} | {f"{k}_{n.split('-', 1)[1]}" for n in read
+                                for prefix, k in (("t-", "v"), ("tj-", "j"))
+                                if n.startswith(prefix)}
+
+
+def trials_json(step: StepPlan, fields: set[str] | None = None) -> str:
     """The withParam entries of a sweep's trials, as runtime/items.py writes `trials-<step>`
-    (the same functions), so a child run gets them from the manifest."""
+    (the same functions), so a child run gets them from the manifest; with `fields`, only
+    those (a field nothing reads would be kept by every child and the WorkflowTemplate)."""
     sweep = {"grid": [[hp, list(v)] for hp, v in step.grid]} if step.grid is not None \
         else {"trials": list(step.trials)}
     entries = [flat({"index": str(i)}, t, {"index": i, "values": t})
                for i, t in enumerate(sweep_trials(sweep))]
+    if fields is not None:
+        entries = [{k: v for k, v in e.items() if k in fields} for e in entries]
     return json_text(entries, separators=(",", ":"))
 
 
