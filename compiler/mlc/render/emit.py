@@ -87,7 +87,11 @@ def _is_leaf(node: Any) -> bool:
     else:
         return False
     for v in values:
-        if isinstance(v, (dict, list)):
+        kind = type(v)
+        if kind is str:  # the common case first: most values are strings
+            if "\n" in v:
+                return False
+        elif kind is dict or kind is list or isinstance(v, (dict, list)):
             if v or not empty_ok:
                 return False
         elif isinstance(v, str) and "\n" in v:
@@ -96,14 +100,18 @@ def _is_leaf(node: Any) -> bool:
 
 
 def _flow(node: Any) -> str:
-    if isinstance(node, dict):
+    kind = type(node)
+    if kind is str:
+        return _text(node, True)
+    if kind is dict or isinstance(node, dict):
         if not node:
             return "{}"
-        return "{" + ", ".join(f"{scalar(k, True)}: {_flow(v)}" for k, v in node.items()) + "}"
-    if isinstance(node, list):
+        return "{" + ", ".join([f"{_text(k, True) if type(k) is str else scalar(k, True)}: "
+                                f"{_flow(v)}" for k, v in node.items()]) + "}"
+    if kind is list or isinstance(node, list):
         if not node:
             return "[]"
-        return "[" + ", ".join(_flow(v) for v in node) + "]"
+        return "[" + ", ".join([_flow(v) for v in node]) + "]"
     return scalar(node, flow=True)
 
 
@@ -148,19 +156,23 @@ def _value(value: Any, indent: str, out: list[str], key_prefix: str) -> None:
         for line in value[:-1].split("\n") if value.endswith("\n") else value.split("\n"):
             out.append(f"{indent}  {line}" if line else "")
         return
-    out.append(f"{key_prefix} {scalar(value)}")
+    out.append(f"{key_prefix} {_text(value, False) if type(value) is str else scalar(value)}")
+
+
+def _key(k: Any) -> str:
+    return _text(k, False) if type(k) is str else scalar(k)
 
 
 def _block(node: Any, indent: str, out: list[str]) -> None:
     if isinstance(node, dict):
         for k, v in node.items():
-            _value(v, indent, out, f"{indent}{scalar(k)}:")
+            _value(v, indent, out, f"{indent}{_key(k)}:")
         return
     for item in node:
         if isinstance(item, dict) and item and not _is_leaf(item):
             first = True
             for k, v in item.items():
-                prefix = f"{indent}- {scalar(k)}:" if first else f"{indent}  {scalar(k)}:"
+                prefix = f"{indent}- {_key(k)}:" if first else f"{indent}  {_key(k)}:"
                 _value(v, indent + "  ", out, prefix)
                 first = False
         elif isinstance(item, list) and item and not _is_leaf(item):
