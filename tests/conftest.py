@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
+
+# A shell without job control starts a background command (`.ci/run &`) with SIGINT ignored,
+# and an ignored signal stays ignored through exec: every `mlc run` the tests start would then
+# ignore the Ctrl-C the interrupt tests send (Python installs its handler only when SIGINT is
+# not ignored). A handler is reset to the default on exec, so the children get SIGINT back.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
