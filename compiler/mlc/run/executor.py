@@ -7,11 +7,12 @@ group of its own; the worker waits with poll() on the attempt's pidfd with the s
 overlap; posix_spawn(3) through ctypes releases it, but measured in `mlc run` it cost more
 than it saved: see docs/run.md, "Speed".) The command starts as subprocess starts one
 (`restore_signals`): SIGPIPE and SIGXFSZ, which Python ignores, are back to their defaults, so
-`yes | head -1` ends quietly. A step that can
-see secrets gets pipes instead of log files: the same poll reads them, and every secret value
-becomes `***`, line by line, before it touches the disk. Where posix_spawn or pidfd is missing
-(macOS), subprocess.Popen starts the attempt and a small thread turns its exit into a readable
-pipe, so the wait is the same.
+`yes | head -1` ends quietly.
+
+A step that can see secrets gets pipes instead of log files: the same poll reads them, and
+every secret value becomes `***`, line by line, before it touches the disk. Where posix_spawn
+or pidfd is missing (macOS), subprocess.Popen starts the attempt and a small thread turns its
+exit into a readable pipe, so the wait is the same.
 """
 
 from __future__ import annotations
