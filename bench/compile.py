@@ -2,6 +2,9 @@
 fan-ins of 10 to 10,000 steps, the `data` chain that passes one dataset from step to step, and
 the churn example) beside hera building the same workflows.
 
+mlc and its peer (hera, kfp) are timed in alternating rounds, so their ratio is taken from the
+same minutes of a machine whose speed varies.
+
 Goals: 1,000 steps <= 0.8 s median, 10,000 steps <= 8 s, churn <= 0.5 s with workflow.yaml
 <= 64 KiB whatever the fan-out (issue 3); on the data chain, at most 2,048 bytes per step,
 measured as (bytes at 1,000 steps - bytes at 1 step) / 999, a 400-step chain within the
@@ -20,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 from gen import SHAPES, data_chain, write
-from harness import ROOT, bench_python, median_seconds
+from harness import ROOT, bench_python, median_seconds, paired_medians
 
 LIMITS = ("targets:\n  argo:\n    artifact_store: \"s3://bench/artifacts/\"\n"
           "    limits: {max_nodes_per_workflow: 1000000, max_definition_bytes: 1000000000}\n")
@@ -36,17 +39,19 @@ def main() -> None:
             for n in sizes:
                 spec = Path(tmp) / f"{kind}-{n}.yaml"
                 write(spec, SHAPES[kind](n) + LIMITS)
-                runs = 1 if n >= 10000 else (3 if n >= 1000 else 7)
-                mlc = median_seconds([py, "-m", "mlc", "compile", str(spec), "--target", "argo",
-                                      "--out", f"{tmp}/m-{kind}-{n}"], runs)
-                mlc_bytes = os.path.getsize(f"{tmp}/m-{kind}-{n}/argo/workflow.yaml")
+                runs = 1 if n >= 10000 else (5 if n >= 1000 else 7)
+                mlc_cmd = [py, "-m", "mlc", "compile", str(spec), "--target", "argo",
+                           "--out", f"{tmp}/m-{kind}-{n}"]
                 hera_out = f"{tmp}/h-{kind}-{n}.yaml"
-                try:
-                    hera = median_seconds([py, str(ROOT / "bench" / "hera_build.py"), kind, str(n),
-                                           hera_out], runs)
+                try:  # alternating rounds: the ratio is taken from the same minutes
+                    both = paired_medians({"mlc": mlc_cmd, "hera": [
+                        py, str(ROOT / "bench" / "hera_build.py"), kind, str(n), hera_out]}, runs)
+                    mlc, hera = both["mlc"], both["hera"]
                     hera_bytes = os.path.getsize(hera_out)
                 except SystemExit:
+                    mlc = median_seconds(mlc_cmd, runs)
                     hera, hera_bytes = float("nan"), 0
+                mlc_bytes = os.path.getsize(f"{tmp}/m-{kind}-{n}/argo/workflow.yaml")
                 rows.append((kind, n, mlc, mlc_bytes, hera, hera_bytes))
         data_rows = data_chain_rows(py, tmp)
         churn = ROOT / "examples" / "churn" / "mlc.yaml"
@@ -102,14 +107,18 @@ def kubeflow_rows(py: str, quick: bool) -> list[tuple[str, int, float, int, floa
             for n in sizes:
                 spec = Path(tmp) / f"k{shape}-{n}.yaml"
                 write(spec, SHAPES[shape](n) + limits)
-                runs = 1 if n >= 10000 else 3
-                mlc = median_seconds([py, "-m", "mlc", "compile", str(spec), "--target",
-                                      "kubeflow", "--out", f"{tmp}/k-{shape}-{n}"], runs)
-                size = os.path.getsize(f"{tmp}/k-{shape}-{n}/kubeflow/pipeline.yaml")
+                runs = 1 if n >= 10000 else (5 if n >= 1000 else 3)
+                mlc_cmd = [py, "-m", "mlc", "compile", str(spec), "--target", "kubeflow",
+                           "--out", f"{tmp}/k-{shape}-{n}"]
                 kfp = float("nan")
-                if n <= 1000:
-                    kfp = median_seconds([py, str(ROOT / "bench" / "kfp_build.py"), shape,
-                                          str(n), f"{tmp}/kfp-{shape}-{n}.yaml"], runs)
+                if n <= 1000:  # alternating rounds, as for hera
+                    both = paired_medians({"mlc": mlc_cmd, "kfp": [
+                        py, str(ROOT / "bench" / "kfp_build.py"), shape, str(n),
+                        f"{tmp}/kfp-{shape}-{n}.yaml"]}, runs)
+                    mlc, kfp = both["mlc"], both["kfp"]
+                else:
+                    mlc = median_seconds(mlc_cmd, runs)
+                size = os.path.getsize(f"{tmp}/k-{shape}-{n}/kubeflow/pipeline.yaml")
                 rows.append((shape, n, mlc, size, kfp))
     return rows
 
@@ -122,13 +131,13 @@ def data_chain_rows(py: str, tmp: str) -> list[tuple[int, float, int, float, int
     for n in (1, 10, 100, 400, 1000):
         spec = Path(tmp) / f"data-{n}.yaml"
         write(spec, data_chain(n) + LIMITS)
-        runs = 3 if n >= 400 else 5
+        runs = 5
         out = f"{tmp}/m-data-{n}"
-        mlc = median_seconds([py, "-m", "mlc", "compile", str(spec), "--target", "argo",
-                              "--out", out], runs)
         hera_out = f"{tmp}/h-data-{n}.yaml"
-        hera = median_seconds([py, str(ROOT / "bench" / "hera_build.py"), "data", str(n),
-                               hera_out], runs)
+        both = paired_medians({  # alternating rounds: the ratio is taken from the same minutes
+            "mlc": [py, "-m", "mlc", "compile", str(spec), "--target", "argo", "--out", out],
+            "hera": [py, str(ROOT / "bench" / "hera_build.py"), "data", str(n), hera_out]}, runs)
+        mlc, hera = both["mlc"], both["hera"]
         rows.append((n, mlc, os.path.getsize(f"{out}/argo/workflow.yaml"), hera,
                      os.path.getsize(hera_out)))
     return rows

@@ -43,6 +43,26 @@ def median_seconds(cmd: list[str], runs: int = 9, cwd: str | None = None,
     return statistics.median(times)
 
 
+def paired_medians(cmds: dict[str, list[str]], runs: int = 9,
+                   cwd: str | None = None) -> dict[str, float]:
+    """Median wall times of several commands timed in alternating rounds (one run of each per
+    round, after one warm-up run each), so that a slow minute of the machine falls on all of
+    them alike and their ratio means something. A command that fails raises SystemExit."""
+    env = bench_env()
+    for name, cmd in cmds.items():
+        first = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True)
+        if first.returncode != 0:
+            raise SystemExit(f"{' '.join(cmd)} exited {first.returncode}:\n"
+                             f"{first.stderr.decode(errors='replace')[-2000:]}")
+    times: dict[str, list[float]] = {name: [] for name in cmds}
+    for _ in range(runs):
+        for name, cmd in cmds.items():
+            start = time.perf_counter()
+            subprocess.run(cmd, cwd=cwd, env=env, capture_output=True)
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
 def table(rows: list[tuple[str, float]], anchor: str | None = None) -> str:
     """`name  median  ratio to the anchor row`."""
     base = dict(rows).get(anchor) if anchor else None
