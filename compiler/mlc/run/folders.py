@@ -36,12 +36,16 @@ class Folders:
         self._steps = str(self.root / "steps")
 
     def task_dir(self, step: str, item_key: str = "", trial: int | None = None) -> Path:
-        path = f"{self._steps}/{step}"  # one Path per task: a path of thousands of tasks
+        return Path(self.task_path(step, item_key, trial))
+
+    def task_path(self, step: str, item_key: str = "", trial: int | None = None) -> str:
+        """The task's folder as text: a run of thousands of tasks builds no Path for each."""
+        path = f"{self._steps}/{step}"
         if item_key:
             path += f"/{item_key}"
         if trial is not None:
             path += f"/trials/trial={trial}"
-        return Path(path)
+        return path
 
     def step_dir(self, step: str) -> Path:
         return self.root / "steps" / step

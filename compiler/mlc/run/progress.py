@@ -8,6 +8,7 @@ import os
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any, TextIO
 
 
@@ -195,6 +196,7 @@ def failure_text(task: Any) -> str:
     """What failed, why, and the end of what it wrote to stderr."""
     text = f"{task.label()}: FAILED after {task.attempts} attempt(s): {task.message}"
     log = getattr(task, "stderr", None)
+    log = Path(log) if log is not None else None
     if log is not None and log.is_file():
         lines = log.read_text(encoding="utf-8", errors="replace").split("\n")
         tail = [line.rstrip() for line in lines

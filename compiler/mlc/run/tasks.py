@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ class Task:
     status: str = "pending"  # pending running succeeded failed cached skipped
     attempts: int = 0
     message: str = ""
-    stderr: Path | None = None
+    stderr: str | None = None  # the path of its stderr.log
 
     def label(self) -> str:
         parts = [self.step] + ([self.key] if self.key else [])
@@ -62,17 +63,21 @@ class TaskRunner:
         self.ctx = ctx
         self.step = step
         self.task = task
-        self.dir = ctx.folders.task_dir(step.name, task.key, task.trial)
-        base = str(self.dir)
+        # text, not Paths, on the path every task takes (bench/run.py: thousands of tasks)
+        self.base = base = ctx.folders.task_path(step.name, task.key, task.trial)
         self.stdout_log, self.stderr_log = base + "/stdout.log", base + "/stderr.log"
         self.config_path = base + "/config.json"
         self.staged = staged
-        task.stderr = Path(self.stderr_log)
+        task.stderr = self.stderr_log
         self.secret_values: list[str] = []
 
     @functools.cached_property
+    def dir(self) -> Path:
+        return Path(self.base)
+
+    @functools.cached_property
     def outputs(self) -> Path:
-        return self.dir / "outputs"
+        return Path(self.base + "/outputs")
 
     # -- values ----------------------------------------------------------------------------
     def value(self, slot: Slot) -> Any:
@@ -189,7 +194,7 @@ class TaskRunner:
         return passed, record
 
     def prepare(self) -> tuple[dict[str, str], list[str]]:
-        self.dir.mkdir(parents=True, exist_ok=True)
+        os.makedirs(self.base, exist_ok=True)
         env = self.environment()
         # One line: json's C encoder (indent= falls back to pure Python, 5x slower per task).
         with open(self.config_path, "w", encoding="utf-8") as fh:
