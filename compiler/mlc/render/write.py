@@ -40,12 +40,25 @@ class WriteResult:
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
-    diff: str = ""
     written: bool = False
+    # the old and new bytes of each file that differs, kept for `diff` (unified text of a
+    # 2 MB file takes longer than compiling it, so it is made only when something prints it)
+    pairs: dict[str, tuple[bytes | None, bytes | None]] = field(default_factory=dict)
+    label: str = ""
 
     @property
     def stale(self) -> bool:
         return bool(self.added or self.changed or self.removed)
+
+    @property
+    def diff(self) -> str:
+        chunks = []
+        for name, (a, b) in self.pairs.items():
+            chunks.extend(difflib.unified_diff(
+                _lines(a), _lines(b),
+                fromfile=f"a/{self.label}/{name}" if a is not None else "/dev/null",
+                tofile=f"b/{self.label}/{name}" if b is not None else "/dev/null"))
+        return "".join(chunks)
 
 
 def existing(directory: Path) -> dict[str, bytes]:
@@ -60,19 +73,14 @@ def existing(directory: Path) -> dict[str, bytes]:
 
 def compare(directory: Path, files: dict[str, bytes], label: str) -> WriteResult:
     old = existing(directory)
-    result = WriteResult()
+    result = WriteResult(label=label)
     result.added = sorted(set(files) - set(old))
     result.removed = sorted(set(old) - set(files))
     result.changed = sorted(n for n in set(files) & set(old) if files[n] != old[n])
-    chunks = []
     for name in sorted(set(files) | set(old)):
         a, b = old.get(name), files.get(name)
-        if a == b:
-            continue
-        chunks.extend(difflib.unified_diff(
-            _lines(a), _lines(b), fromfile=f"a/{label}/{name}" if a is not None else "/dev/null",
-            tofile=f"b/{label}/{name}" if b is not None else "/dev/null"))
-    result.diff = "".join(chunks)
+        if a != b:
+            result.pairs[name] = (a, b)
     return result
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..diagnostics import Diagnostic, Note
 from ..source import Source, Span, locate
@@ -20,6 +20,17 @@ class Config:
     doc: Document
     profile: str | None = None
     refs: RefTable | None = field(default=None, repr=False)
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """`compute()` once per configuration: what validation derives from the document
+        (the Argo split, say) and the plan reads again. The document is frozen, so a value
+        never goes stale."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            value = self._memo[key] = compute()
+            return value
 
     @property
     def file(self) -> str:

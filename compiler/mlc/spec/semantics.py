@@ -360,26 +360,27 @@ def mutable_image(image: str) -> bool:
 def cache_enabled(step: Any, doc: Any) -> bool:
     """SPEC 6.7: on by default, except for steps reading a non-local source or a baseline URI
     (`type: local` sources are hashed by content, like artifacts)."""
-    cache = getattr(step, "cache", None)
+    fields = vars(step)  # a model's fields; a field another step type has is simply absent
+    cache = fields.get("cache")
     if cache is not None:
         return cache if isinstance(cache, bool) else True
-    reads_source = False
+    sources = doc.sources or {}
     for value in _step_bindings(step):
         template = parse_template(value)[0] if isinstance(value, str) else None
         for ref in template.refs if template is not None else ():
-            src = (doc.sources or {}).get(ref.parts[0]) if ref.context == "sources" else None
-            reads_source |= src is not None and not isinstance(src, Local)
-    baseline = getattr(step, "baseline", None)
-    baseline_uri = baseline is not None and not parse_template(baseline)[0].is_binding
-    return not reads_source and not baseline_uri
+            src = sources.get(ref.parts[0]) if ref.context == "sources" else None
+            if src is not None and not isinstance(src, Local):
+                return False
+    baseline = fields.get("baseline")
+    return baseline is None or parse_template(baseline)[0].is_binding
 
 
 def _step_bindings(step: Any) -> list:
-    values = list(getattr(step, "inputs", {}).values())
-    for attr in ("entities",):
-        if getattr(step, attr, None) is not None:
-            values.append(getattr(step, attr))
-    values.extend(getattr(step, "datasets", {}).values() if hasattr(step, "datasets") else [])
+    fields = vars(step)
+    values = list((fields.get("inputs") or {}).values())
+    if fields.get("entities") is not None:
+        values.append(fields["entities"])
+    values.extend((fields.get("datasets") or {}).values())
     return values
 
 

@@ -124,7 +124,12 @@ class ArgoPlan:
 
 def argo_plan(cfg: Config, max_nodes: int) -> ArgoPlan:
     """Split the largest foreach steps until the parent fits (or nothing is left to split):
-    first one child per outermost item, then contiguous chunks where that is not enough."""
+    first one child per outermost item, then contiguous chunks where that is not enough.
+    Once per configuration: validation (E401, E404) and the plan read the same split."""
+    return cfg.memo(("argo_plan", max_nodes), lambda: _argo_plan(cfg, max_nodes))
+
+
+def _argo_plan(cfg: Config, max_nodes: int) -> ArgoPlan:
     total, exps = run_nodes(cfg)
     extras = {name: relink_nodes(cfg, name) for name in exps}
     plan = ArgoPlan(total + sum(x * (exps[n].items or 1) for n, x in extras.items()),
