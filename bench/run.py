@@ -18,6 +18,7 @@ machine falls on all of them alike; medians are printed.
 from __future__ import annotations
 
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -149,7 +150,7 @@ def _larger(py: str, parallel: int, tmp: str, label: str) -> None:
         label_m: mlc("big.yaml"),
         label_x1: lambda: ["sh", "-c", f"seq {ITEMS} | xargs -P {parallel} -I{{}} true"],
         label_m1: mlc("small.yaml"),
-    }, tmp, rounds=3)
+    }, tmp, rounds=3, cpu=(cpu := {}))
     print(f"\n-- {big} items, run folder on {label} (medians of 3 rounds)")
     print(table(list(times.items()), anchor=label_x))
     ratio = times[label_m] / times[label_x]
@@ -161,6 +162,14 @@ def _larger(py: str, parallel: int, tmp: str, label: str) -> None:
     print(f"floor 1 at {big} items (no mlc, no libraries: threads, posix_spawn and the task "
           f"folders alone): {floor:.2f}x xargs; mlc above it: "
           f"{(times[label_m] - times[label_f]) / big * 1000:+.3f} ms a task, start-up included")
+    # On a machine whose cores xargs alone keeps busy, every CPU second mlc adds is a second
+    # of wall time shared among the cores: the goal's room is what 1.15x leaves of xargs' CPU
+    cores = os.cpu_count() or 1
+    print(f"CPU (user + system, all processes), medians: xargs {cpu[label_x]:.2f} s "
+          f"({cpu[label_x] / times[label_x] / cores:.0%} of {cores} cores over its run), "
+          f"floor 1 {cpu[label_f]:.2f} s, mlc {cpu[label_m]:.2f} s; a task costs "
+          f"{(cpu[label_f] - cpu[label_x]) / big * 1000:+.3f} ms of CPU in floor 1 and "
+          f"{(cpu[label_m] - cpu[label_x]) / big * 1000:+.3f} ms in mlc over xargs")
     print(f"linear: {per_task_small * 1000:.3f} ms a task at {ITEMS} items, "
           f"{per_task_big * 1000:.3f} ms at {big} -> "
           f"{'met' if per_task_big <= per_task_small * 1.1 else 'NOT met'}")
@@ -256,20 +265,31 @@ def _place(py: str, parallel: int, tmp: str) -> None:
           f"{'met' if overhead <= 0.05 else 'NOT met'}")
 
 
-def _interleaved(commands: dict, cwd: str, rounds: int = ROUNDS) -> dict[str, float]:
+def _interleaved(commands: dict, cwd: str, rounds: int = ROUNDS,
+                 cpu: dict[str, float] | None = None) -> dict[str, float]:
+    """Median wall times; with `cpu`, also the median CPU time (user + system, the command
+    and all its children) of each command, put in `cpu`."""
     samples: dict[str, list[float]] = {name: [] for name in commands}
+    cpu_samples: dict[str, list[float]] = {name: [] for name in commands}
     env = bench_env()
     for round_ in range(rounds + 1):  # the first round warms caches and is dropped
         for name, make in commands.items():
             cmd = make()
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
             done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True)
             took = time.perf_counter() - start
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            if round_:
+                cpu_samples[name].append(after.ru_utime + after.ru_stime
+                                         - before.ru_utime - before.ru_stime)
             if done.returncode != 0:
                 raise SystemExit(f"{name}: exit {done.returncode}\n"
                                  f"{done.stderr.decode(errors='replace')[-2000:]}")
             if round_:
                 samples[name].append(took)
+    if cpu is not None:
+        cpu.update({name: statistics.median(v) for name, v in cpu_samples.items()})
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
