@@ -32,7 +32,8 @@ def env_name(kind: str, name: str) -> str:
 
 
 def render_json(node: Any, raw: Callable[[Slot], str], escaped: Callable[[Slot], str],
-                path: Callable[[PathSlot], str]) -> str:
+                path: Callable[[PathSlot], str],
+                credentials: Callable[[Credentials], Any] | None = None) -> str:
     """Serialise a config template: slots become target syntax.
 
     `raw(slot)` renders a slot that stands for a whole JSON value; `escaped(slot)` renders a slot
@@ -43,6 +44,8 @@ def render_json(node: Any, raw: Callable[[Slot], str], escaped: Callable[[Slot],
 
     The literal JSON comes from the C encoder in one call; each slot is written there as a
     placeholder string (NUL, its number, NUL: no spec text holds a NUL) and then replaced.
+    `credentials(c)` is the target's marker for a source's credentials (`credentials_as`),
+    written where the encoder meets them, so the config is not copied first.
     """
     rendered: list[str] = []
 
@@ -55,6 +58,8 @@ def render_json(node: Any, raw: Callable[[Slot], str], escaped: Callable[[Slot],
             text = '"' + "".join(escaped(p) if isinstance(p, Slot) else
                                  _escape(path(p)) if isinstance(p, PathSlot) else _escape(p)
                                  for p in obj.text) + '"'
+        elif isinstance(obj, Credentials) and credentials is not None:
+            text = render_json(credentials(obj), raw, escaped, path, credentials)
         else:
             raise TypeError(f"not JSON: {obj!r}")
         rendered.append(text)

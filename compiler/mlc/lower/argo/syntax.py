@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ...plan import PathKind, PathSlot, Slot, SlotKind, Text
+from ...plan import Credentials, PathKind, PathSlot, Slot, SlotKind, Text
 from ...plan.keys import Key, KeyPart
-from ...plan.values import credentials_as, render_json
+from ...plan.values import render_json
 
 INPUTS_DIR = "/mlc/inputs"
 OUTPUTS_DIR = "/mlc/outputs"
@@ -162,12 +162,13 @@ def config_json(config: dict, value_types: dict[str, str]) -> tuple[str, set[str
                     "inputs.parameters['run-json'], '$." + slot.name + "'))))}}")
         return escaped_tag(name)
 
-    text = render_json(_markers(config), raw, escaped, path_of)
+    text = render_json(config, raw, escaped, path_of, _marker)
     return text, needed
 
 
-def _markers(node: Any) -> Any:
-    return credentials_as(node, lambda c: {"secret": c.secret, "path": f"{SECRETS_DIR}/{c.secret}"})
+def _marker(c: Credentials) -> dict:
+    """A source's credentials in the config: the secret and where it is mounted."""
+    return {"secret": c.secret, "path": f"{SECRETS_DIR}/{c.secret}"}
 
 
 class Store:

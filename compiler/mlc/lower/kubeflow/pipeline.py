@@ -19,9 +19,11 @@ How the plan's units map (docs/targets/kubeflow.md):
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from ...plan import (
     ArtifactInput,
+    Credentials,
     DimSource,
     Mode,
     PathKind,
@@ -35,7 +37,7 @@ from ...plan import (
     params_payload,
 )
 from ...plan.settings import KubeSettings
-from ...plan.values import credentials_as, render_json, resource_labels, static_digest
+from ...plan.values import render_json, resource_labels, static_digest
 from ...runtime import compact_source
 from ...runtime.items import expand, flat, sweep_trials
 from ..base import Lowered, Options
@@ -695,7 +697,8 @@ class Texts:
                 out.append(piece)
         return "".join(out)
 
-    def json(self, node: object) -> str:
+    def json(self, node: object,
+             credentials: Callable[[Credentials], object] | None = None) -> str:
         def raw(slot: Slot) -> str:
             if slot.kind is SlotKind.TARGET:
                 return '"kubeflow"'
@@ -715,16 +718,15 @@ class Texts:
                 return self.need(self.slot_input(slot, "text"))
             return self.need(self.slot_input(slot, "escaped"))
 
-        return render_json(node, raw, escaped, self.path)
+        return render_json(node, raw, escaped, self.path, credentials)
 
     def config(self) -> str:
         # every artifact input is staged, referenced or not (SPEC 6.1)
         for art in self.step.artifacts:
             if art not in self.artifacts:
                 self.artifacts.append(art)
-        node = credentials_as(self.step.config, lambda c: {
+        return self.json(self.step.config, lambda c: {
             "secret": c.secret, "path": f"{SECRETS_DIR}/{c.secret}"})
-        return self.json(node)
 
 
 def _defs(scope: Scope) -> dict:
