@@ -59,12 +59,17 @@ class StepBuilder(Resolver):
         self.env: dict[str, EnvVar] = {}
         self.mounts: dict[str, SecretMount] = {}
         self.local_reads: set[str] = set()
-        self.base = Path(os.path.abspath(cfg.file)).parent  # the mlc file's directory
-        cache = getattr(step, "cache", None)
+        cache = vars(step).get("cache")
         include = cache.include if cache is not None and not isinstance(cache, bool) else None
         self.code_files: tuple[str, ...] = tuple(sorted(
             {f for files in code_files(str(self.base), include).values() for f in files}
         )) if include and os.path.isfile(cfg.file) else ()
+
+    @property
+    def base(self) -> Path:
+        """The mlc file's directory (once per configuration: thousands of steps share it)."""
+        cfg = self.cfg
+        return cfg.memo(("base",), lambda: Path(os.path.abspath(cfg.file)).parent)
 
     def build(self) -> StepPlan:
         step, name = self.step, self.name

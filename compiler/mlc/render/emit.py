@@ -131,11 +131,19 @@ SHORT_ITEMS = 6
 def _short_flow(value: Any, key_prefix: str) -> str | None:
     """`key: [{name: a}, {name: b}]` when `value` is a list of one-line maps and the line is
     short; None otherwise (long lists stay one item a line, so diffs stay readable)."""
-    if not (isinstance(value, list) and len(value) <= SHORT_ITEMS and
-            all(isinstance(v, dict) and v and _is_leaf(v) for v in value)):
+    if not (isinstance(value, list) and len(value) <= SHORT_ITEMS):
         return None
-    line = f"{key_prefix} {_flow(value)}"
-    return line if len(line) <= SHORT_LINE else None
+    parts = []
+    length = len(key_prefix) + 1  # ends as the line's: `<prefix> [` + items + `, `s + `]`
+    for v in value:
+        if not (isinstance(v, dict) and v and _is_leaf(v)):
+            return None
+        text = _flow(v)
+        length += len(text) + 2
+        if length > SHORT_LINE:  # stop as soon as the line cannot fit
+            return None
+        parts.append(text)
+    return f"{key_prefix} [{', '.join(parts)}]"
 
 
 def _value(value: Any, indent: str, out: list[str], key_prefix: str) -> None:
