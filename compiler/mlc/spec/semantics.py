@@ -66,6 +66,9 @@ _SECRET_SHAPES = [
     (re.compile(r"\bxox[bp]-[A-Za-z0-9-]{10,}"), "a Slack token"),
     (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}"), "a JWT"),
 ]
+# one pass over each string of the document finds those that may hold any of the shapes above
+_ANY_SECRET_SHAPE = re.compile("|".join(p.pattern for p, _ in
+                                        [(_URI_USERINFO, "")] + _SECRET_SHAPES))
 
 
 def credential_env_name(name: str) -> bool:
@@ -109,7 +112,7 @@ def _rule_literal_credentials(cfg: Config) -> Iterator[Diagnostic]:
 
 def _rule_secret_shapes(cfg: Config) -> Iterator[Diagnostic]:
     for path, value in _strings(cfg.root):
-        if path and path[0] == "profiles":
+        if path and path[0] == "profiles" or not _ANY_SECRET_SHAPE.search(value):
             continue
         m = _URI_USERINFO.search(value)
         if m:
