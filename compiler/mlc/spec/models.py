@@ -6,7 +6,10 @@ document live in `semantics.py`.
 """
 
 
+import contextlib
+import os
 import re
+from collections.abc import Iterator
 from typing import Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -51,6 +54,23 @@ SOURCE_TYPES = ("snowflake", "bigquery", "redshift", "postgres", "s3", "gcs", "l
 STEP_TYPES = ("run", "features", "evaluate", "deploy")
 ROLLBACK_EVENTS = ("deploy_failed", "analysis_failed", "experiment_lost")
 CANARY_KINDS = ("mirror", "set_weight", "pause", "analysis", "experiment")
+
+
+@contextlib.contextmanager
+def without_plugins() -> Iterator[None]:
+    """mlc's own models are built (deferred, on first use) without pydantic's plugins: looking
+    for them reads every installed package's entry points (12 ms a process), and mlc's schema is
+    not a plugin's business. The variable is put back at once, so a user's models keep their
+    plugins; typer does the same for its options."""
+    previous = os.environ.get("PYDANTIC_DISABLE_PLUGINS")
+    os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["PYDANTIC_DISABLE_PLUGINS"]
+        else:
+            os.environ["PYDANTIC_DISABLE_PLUGINS"] = previous
 
 
 class Model(BaseModel):
@@ -501,6 +521,10 @@ class Rollback(Model):
     retain_previous: Duration = "24h"
 
 
+with without_plugins():
+    _default_replicas = Replicas()
+
+
 class DeployStep(_StepBase):
     type: one_of("deploy")
     image: Optional[Text] = None
@@ -512,7 +536,7 @@ class DeployStep(_StepBase):
     instance_type: Optional[Text] = None
     endpoint: DnsLabel
     route_by: Optional[Name] = None
-    replicas: Replicas = Replicas()
+    replicas: Replicas = _default_replicas
     resources: Optional[Resources] = None
     strategy: Optional[Strategy] = None
     rollback: Optional[Rollback] = None

@@ -18,7 +18,7 @@ from ..diagnostics import Diagnostic
 from ..diagnostics.suggest import did_you_mean
 from ..source import ROOT_SPAN, Source, Span, YMap, YSeq, dotted
 from ..source.resolve import BadScalar
-from .models import STEP_MODELS, Document
+from .models import STEP_MODELS, Document, without_plugins
 from .types import kind_of, shown
 
 NAME_KINDS = {"params": "param", "secrets": "secret", "sources": "source", "tables": "table",
@@ -44,7 +44,8 @@ def check_schema(source: Source, root: Any, *, profile: str | None = None) -> Sc
                                 hint="start with: apiVersion: mlc/v1"))
         return SchemaResult(None, diags)
     try:
-        document = Document.model_validate(root)
+        with without_plugins():
+            document = Document.model_validate(root)
     except ValidationError as exc:
         for err in exc.errors(include_url=False):
             diag = _diagnostic(err, root, file, text)
