@@ -35,10 +35,12 @@ from .model import (
     Unit,
     params_payload,
 )
-from .values import canonical, env_name, k8s_resources, render_json, resolve_json
+from .values import (canonical, env_name, fill_json, json_template, k8s_resources, render_json,
+                     resolve_json)
 
 __all__ = ["ArtifactInput", "ChildRuns", "Credentials", "DeployPlan", "Dim", "DimSource",
            "EnvVar", "Gate", "GateCheck", "ItemGroup", "Mode", "OutputSpec", "ParamSpec",
            "Partition", "PathKind", "PathSlot", "Plan", "Resources", "Retry", "Schedule",
            "SecretMount", "Slot", "SlotKind", "StepPlan", "StrText", "Text", "Unit", "canonical",
-           "env_name", "k8s_resources", "params_payload", "render_json", "resolve_json"]
+           "env_name", "k8s_resources", "params_payload", "render_json", "resolve_json",
+           "fill_json", "json_template"]

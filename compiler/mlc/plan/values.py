@@ -96,6 +96,57 @@ def credentials_as(node: Any, marker: Callable[[Credentials], Any]) -> Any:
     return node
 
 
+JsonTemplate = tuple  # literal JSON text (str) and holes (Slot, PathSlot, StrText), in order
+
+
+def json_template(node: Any, now: Callable[[Any], str | None] | None = None) -> JsonTemplate:
+    """`node` as `json.dumps(node, ensure_ascii=False)` writes it, each slot left as a hole:
+    built once per step, so a task only fills the holes (`fill_json`) instead of rebuilding
+    and encoding the whole config (`mlc run`, thousands of tasks). `now(hole)` may give a
+    hole's JSON text at once (a value every task shares); it is then literal text."""
+    holes: list[Any] = []
+
+    def hole(obj: Any) -> str:
+        if not isinstance(obj, (Slot, PathSlot, StrText)):
+            raise TypeError(f"not JSON: {obj!r}")
+        holes.append(obj)
+        return f"\0{len(holes) - 1}\0"
+
+    pieces = _PLACEHOLDER.split(json.dumps(node, ensure_ascii=False, default=hole))
+    out: list[Any] = [pieces[0]]
+    for i in range(1, len(pieces), 2):
+        piece = holes[int(pieces[i])]
+        text = now(piece) if now is not None else None
+        if text is None:
+            out += [piece, pieces[i + 1]]
+        else:  # literal: joins the text around it
+            out[-1] += text + pieces[i + 1]
+    return tuple(out)
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(v, ensure_ascii=False)
+_ENCODE_STR = json.encoder.encode_basestring  # the same, for a str (the C function)
+
+
+def fill_json(template: JsonTemplate, values: Callable[[Slot], Any],
+              path: Callable[[PathSlot], str]) -> str:
+    """The JSON text of `resolve_json(node, values, path)`, from `json_template(node)`."""
+    out = []
+    for piece in template:
+        if type(piece) is str:
+            out.append(piece)
+            continue
+        if isinstance(piece, Slot):
+            value = values(piece)
+        elif isinstance(piece, PathSlot):
+            value = path(piece)
+        else:
+            value = "".join(canonical(values(p)) if isinstance(p, Slot) else
+                            path(p) if isinstance(p, PathSlot) else p for p in piece.text)
+        out.append(_ENCODE_STR(value) if type(value) is str else _ENCODE(value))
+    return "".join(out)
+
+
 def resolve_json(node: Any, values: Callable[[Slot], Any], path: Callable[[PathSlot], str]) -> Any:
     """The config with actual values (for `mlc run`)."""
     if isinstance(node, Slot):

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..plan import PathKind, PathSlot, Slot, SlotKind, StepPlan, canonical, resolve_json
+from ..plan import (PathKind, PathSlot, Slot, SlotKind, StepPlan, StrText, canonical,
+                    fill_json, json_template)
 from ..plan.values import credentials_as
 from ..runtime import gates as gate_rules
 from .executor import Attempt, Executor
@@ -53,7 +54,19 @@ class Context:
     cache: Any
     log: Any  # callable(str)
     value_outputs: dict[str, Any] = field(default_factory=dict)  # "step.output" -> value
-    marked: dict[str, Any] = field(default_factory=dict)  # step -> config with secret markers
+    # step -> its config.json with holes for the task's values (secret markers written in)
+    configs: dict[str, tuple] = field(default_factory=dict)
+    # step -> its env variables in order: (name, the text when the same for every task, var)
+    envs: dict[str, tuple] = field(default_factory=dict)
+
+
+# Slots whose value is the same in every task of a run: resolved once per step, not per task
+RUN_CONSTANT = frozenset((SlotKind.PARAM, SlotKind.PARAM_JSON, SlotKind.RUN, SlotKind.RUN_JSON,
+                          SlotKind.RUN_OBJECT, SlotKind.TARGET, SlotKind.LOCAL_PATH))
+
+
+def _constant(text: tuple) -> bool:
+    return all(type(p) is str or (isinstance(p, Slot) and p.kind in RUN_CONSTANT) for p in text)
 
 
 class TaskRunner:
@@ -102,11 +115,22 @@ class TaskRunner:
         return "".join(out)
 
     # -- preparation ------------------------------------------------------------------------
-    def config(self) -> dict:
-        marked = self.ctx.marked.get(self.step.name)
-        if marked is None:  # the same for every task of the step
-            marked = self.ctx.marked[self.step.name] = self._marked()
-        return resolve_json(marked, self.value, lambda p: str(self.path(p)))
+    def config_text(self) -> str:
+        """config.json (SPEC 6.2) as one line: the step's template, built once, with this
+        task's values filled in (json's C encoder wrote the rest)."""
+        template = self.ctx.configs.get(self.step.name)
+        if template is None:  # the same for every task of the step
+            template = self.ctx.configs[self.step.name] = json_template(
+                self._marked(), self._run_constant_json)
+        return fill_json(template, self.value, lambda p: str(self.path(p)))
+
+    def _run_constant_json(self, hole: Any) -> str | None:
+        """A hole's JSON when every task of the run has the same (params, run, target)."""
+        if isinstance(hole, Slot) and hole.kind in RUN_CONSTANT:
+            return json.dumps(self.value(hole), ensure_ascii=False)
+        if isinstance(hole, StrText) and _constant(hole.text):
+            return json.dumps(self.text(hole.text), ensure_ascii=False)
+        return None
 
     def _marked(self) -> Any:
         """The step's config with each credentials reference replaced by its marker."""
@@ -116,11 +140,18 @@ class TaskRunner:
 
     def environment(self) -> dict[str, str]:
         env = dict(self.ctx.base_env)
-        for var in self.step.env:
-            if var.secret is not None:
-                env[var.name] = self._secret(*var.secret)
+        plan = self.ctx.envs.get(self.step.name)
+        if plan is None:  # which values are the same for every task of the step
+            plan = self.ctx.envs[self.step.name] = tuple(
+                (var.name, self.text(var.value), None) if var.secret is None and
+                _constant(var.value) else (var.name, None, var) for var in self.step.env)
+        for name, fixed, var in plan:
+            if var is None:
+                env[name] = fixed
+            elif var.secret is not None:
+                env[name] = self._secret(*var.secret)
             else:
-                env[var.name] = self.text(var.value)
+                env[name] = self.text(var.value)
         for mount in self.step.secret_mounts:
             directory = self.ctx.secrets_dir / mount.store
             if not directory.is_dir():
@@ -198,7 +229,7 @@ class TaskRunner:
         env = self.environment()
         # One line: json's C encoder (indent= falls back to pure Python, 5x slower per task).
         with open(self.config_path, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(self.config(), ensure_ascii=False) + "\n")
+            fh.write(self.config_text() + "\n")
         return env, self.command()
 
 
