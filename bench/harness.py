@@ -43,11 +43,12 @@ def median_seconds(cmd: list[str], runs: int = 9, cwd: str | None = None,
     return statistics.median(times)
 
 
-def paired_medians(cmds: dict[str, list[str]], runs: int = 9,
-                   cwd: str | None = None) -> dict[str, float]:
+def paired_medians(cmds: dict[str, list[str]], runs: int = 9, cwd: str | None = None,
+                   fastest: dict[str, float] | None = None) -> dict[str, float]:
     """Median wall times of several commands timed in alternating rounds (one run of each per
     round, after one warm-up run each), so that a slow minute of the machine falls on all of
-    them alike and their ratio means something. A command that fails raises SystemExit."""
+    them alike and their ratio means something. A command that fails raises SystemExit.
+    With `fastest`, also each command's fastest run, put in it."""
     env = bench_env()
     for name, cmd in cmds.items():
         first = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True)
@@ -60,6 +61,8 @@ def paired_medians(cmds: dict[str, list[str]], runs: int = 9,
             start = time.perf_counter()
             subprocess.run(cmd, cwd=cwd, env=env, capture_output=True)
             times[name].append(time.perf_counter() - start)
+    if fastest is not None:  # the least disturbed run of each: on a VM whose speed drifts
+        fastest.update({name: min(values) for name, values in times.items()})
     return {name: statistics.median(values) for name, values in times.items()}
 
 
