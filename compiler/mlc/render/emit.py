@@ -23,15 +23,30 @@ _NUMBERISH = re.compile(r"[-+]?(\.?[0-9]|0[xob])|[-+]?\.(inf|nan)\Z", re.I)
 _SPECIAL = frozenset(("y", "yes", "n", "no", "true", "false", "on", "off", "null", "~", ""))
 _COLONISH = re.compile(r"\d+(:\d+)+(\.\d*)?\Z")  # YAML 1.1 sexagesimal numbers
 # Characters a YAML 1.1 or 1.2 reader takes raw (no C0/C1 controls, DEL, NEL, LS, PS, BOM,
-# surrogates or non-characters): anything else is written as a \u escape.
-_RAW_OK = re.compile("[\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
-                     "\U00010000-\U0010ffff]*\\Z")
+# surrogates or non-characters): anything else is written as a \u escape. Single-quoted
+# scalars: printable, no line breaks or tabs (folding would change them), and no leading or
+# trailing space. Compiling the full classes takes 7 ms, so it waits for the first text that
+# is not ASCII; for ASCII the classes reduce to the small ones.
+_RAW = "\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff"
+_RAW_OK_ASCII = re.compile("[\t\n\x20-\x7e]*\\Z")
+_SINGLE_OK_ASCII = re.compile("(?! )[\x20-\x7e]+(?<! )\\Z")
 
 
-# Single-quoted scalars: printable, no line breaks or tabs (folding would change them), and
-# no leading or trailing space.
-_SINGLE_OK = re.compile("(?! )[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
-                        "\U00010000-\U0010ffff]+(?<! )\\Z")
+@functools.cache
+def _full(pattern: str) -> re.Pattern:
+    return re.compile(pattern)
+
+
+def _raw_ok(text: str) -> bool:
+    if text.isascii():
+        return _RAW_OK_ASCII.match(text) is not None
+    return _full("[" + _RAW + "]*\\Z").match(text) is not None
+
+
+def _single_ok(text: str) -> bool:
+    if text.isascii():
+        return _SINGLE_OK_ASCII.match(text) is not None
+    return _full("(?! )[" + _RAW[2:] + "]+(?<! )\\Z").match(text) is not None
 
 
 def _plain_ok(text: str, flow: bool) -> bool:
@@ -66,14 +81,14 @@ def _text(text: str, flow: bool) -> str:
     """A string scalar (documents repeat most strings: keys, names, paths)."""
     if _plain_ok(text, flow):
         return text
-    if '"' in text and text.count("'") < text.count('"') and _SINGLE_OK.match(text):
+    if '"' in text and text.count("'") < text.count('"') and _single_ok(text):
         # JSON payloads: single quotes keep their `"` unescaped (YAML 1.1 and 1.2 alike); a
         # `'` is written twice, cheaper than escaping every `"` (a launch manifest)
         return "'" + text.replace("'", "''") + "'"
     quoted = json.dumps(text, ensure_ascii=False)
-    if _RAW_OK.match(quoted):
+    if _raw_ok(quoted):
         return quoted
-    return "".join(c if _RAW_OK.match(c) else (f"\\u{ord(c):04x}" if ord(c) < 0x10000
+    return "".join(c if _raw_ok(c) else (f"\\u{ord(c):04x}" if ord(c) < 0x10000
                                                 else f"\\U{ord(c):08x}") for c in quoted)
 
 
@@ -121,7 +136,7 @@ def _block_literal(text: str) -> bool:
     lines = text.split("\n")
     return all(line == line.rstrip(" \t") for line in lines) and \
         not text.startswith((" ", "\n", "\t")) and not text.endswith("\n\n") and \
-        _RAW_OK.match(text) is not None
+        _raw_ok(text)
 
 
 SHORT_LINE = 120  # a list of one-line maps that fits this width is written as one flow line

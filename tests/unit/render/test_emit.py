@@ -82,3 +82,22 @@ def test_json_payloads_are_single_quoted() -> None:
     # a `'` is doubled inside single quotes while that is cheaper than escaping the `"`s
     assert dump({"v": '{"q":"it\'s"}'}) == "v: '{\"q\":\"it''s\"}'\n"
     assert dump({"v": "'a' \"b\""}).startswith('v: "')
+
+
+# The character classes YAML 1.1 and 1.2 readers take raw, written out in full: the emitter
+# compiles them only for text that is not ASCII and uses smaller ones for ASCII.
+_FULL = "\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff"
+_CHARS = st.sampled_from([chr(c) for c in list(range(0x100)) + [
+    0x2027, 0x2028, 0x2029, 0x202a, 0xd7ff, 0xe000, 0xfefe, 0xfeff, 0xff00, 0xfffd, 0xfffe,
+    0xffff, 0x10000, 0x10ffff]])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(_CHARS, max_size=8))
+def test_the_ascii_fast_path_accepts_what_the_full_classes_accept(text) -> None:
+    import re
+
+    from mlc.render.emit import _raw_ok, _single_ok
+
+    assert _raw_ok(text) == bool(re.match("[" + _FULL + "]*\\Z", text))
+    assert _single_ok(text) == bool(re.match("(?! )[" + _FULL[2:] + "]+(?<! )\\Z", text))
