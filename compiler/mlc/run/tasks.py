@@ -225,7 +225,13 @@ class TaskRunner:
         return passed, record
 
     def prepare(self) -> tuple[dict[str, str], list[str]]:
-        os.makedirs(self.base, exist_ok=True)
+        try:  # the step's folder exists after its first task: one mkdir, not makedirs' walk
+            os.mkdir(self.base)
+        except FileNotFoundError:
+            os.makedirs(self.base, exist_ok=True)
+        except FileExistsError:
+            if not os.path.isdir(self.base):
+                raise
         env = self.environment()
         # One line: json's C encoder (indent= falls back to pure Python, 5x slower per task).
         with open(self.config_path, "w", encoding="utf-8") as fh:
