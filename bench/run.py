@@ -40,7 +40,8 @@ def spec(n: int, command: str = '["true"]') -> str:
 
 
 # The floor under `mlc run`, built up in three steps (each a whole process, like the others):
-# 1. python spawning `true` from PARALLEL threads (posix_spawn, as mlc does) and creating each
+# 1. python spawning `true` from PARALLEL threads the way mlc does (CPython's fork_exec, which
+#    lets go of the GIL during the vfork, on 3.11-3.13; posix_spawn elsewhere) and creating each
 #    SPEC 12 task folder (config.json, stdout.log, stderr.log): the task phase with no mlc in it;
 # 2. the same after loading typer and pydantic, the libraries mlc's CLI and schema are built
 #    on, the way a typer CLI with one option loads them (typer 0.2x parses options through
@@ -60,6 +61,10 @@ if sys.argv[1] != "bare":  # the libraries, loaded as a typer CLI with one optio
 if sys.argv[1] == "validate":
     import mlc.api
     assert mlc.api.validate(sys.argv[3], targets=["local"]).ok
+FORK_EXEC = (3, 11) <= sys.version_info[:2] <= (3, 13)  # as mlc/run/executor.py decides
+if FORK_EXEC:
+    import _posixsubprocess
+    env = [os.fsencode(k) + b"=" + os.fsencode(v) for k, v in os.environ.items()]
 root = os.path.join("floor", str(os.getpid()))
 items, lock = iter(range({items})), threading.Lock()
 true = next(os.path.join(d, "true") for d in os.environ["PATH"].split(os.pathsep)
@@ -75,10 +80,22 @@ def work():
         with open(os.path.join(d, "config.json"), "w") as fh:
             fh.write(json.dumps({{"i": i}}) + "\\n")
         logs = os.O_WRONLY | os.O_CREAT | os.O_APPEND
-        pid = os.posix_spawn(true, [true], os.environ, setsid=True, file_actions=[
-            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-            (os.POSIX_SPAWN_OPEN, 1, os.path.join(d, "stdout.log"), logs, 0o644),
-            (os.POSIX_SPAWN_OPEN, 2, os.path.join(d, "stderr.log"), logs, 0o644)])
+        if FORK_EXEC:
+            stdio = (os.open(os.devnull, os.O_RDONLY), os.open(os.path.join(d, "stdout.log"),
+                     logs, 0o644), os.open(os.path.join(d, "stderr.log"), logs, 0o644))
+            r, w = os.pipe()
+            pid = _posixsubprocess.fork_exec([true], [os.fsencode(true)], False, (), None, env,
+                stdio[0], -1, -1, stdio[1], -1, stdio[2], r, w, True, True, -1, None, None,
+                None, -1, None, True)
+            os.close(w)
+            os.read(r, 100)
+            for fd in (r, *stdio):
+                os.close(fd)
+        else:
+            pid = os.posix_spawn(true, [true], os.environ, setsid=True, file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_OPEN, 1, os.path.join(d, "stdout.log"), logs, 0o644),
+                (os.POSIX_SPAWN_OPEN, 2, os.path.join(d, "stderr.log"), logs, 0o644)])
         os.waitpid(pid, 0)
 threads = [threading.Thread(target=work) for _ in range(int(sys.argv[2]))]
 for t in threads:

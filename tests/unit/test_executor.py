@@ -1,5 +1,6 @@
-"""run/executor.py with real processes, on both ways of starting them: posix_spawn + pidfd (Linux)
-and subprocess.Popen + a waiter thread (the portable path macOS takes)."""
+"""run/executor.py with real processes, on each way of starting them: CPython's fork_exec or
+posix_spawn, each with a pidfd (Linux), and subprocess.Popen with a waiter thread (the portable
+path macOS takes)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ import pytest
 from mlc.run import executor as ex
 
 
-@pytest.fixture(params=["fast", "portable"])
+@pytest.fixture(params=["fork_exec", "posix_spawn", "portable"])
 def executor(request, monkeypatch, tmp_path):
-    if request.param == "fast" and not ex.FAST:
+    if request.param != "portable" and not ex.FAST:
         pytest.skip("posix_spawn or pidfd_open is missing here")
-    monkeypatch.setattr(ex, "FAST", request.param == "fast")
+    if request.param == "fork_exec" and not ex.FORK_EXEC:
+        pytest.skip("not a CPython whose fork_exec arguments mlc knows")
+    monkeypatch.setattr(ex, "FAST", request.param != "portable")
+    monkeypatch.setattr(ex, "FORK_EXEC", request.param == "fork_exec")
     monkeypatch.chdir(tmp_path)  # posix_spawn children start in the runner's directory
     return ex.Executor()
 
@@ -50,6 +54,49 @@ def test_a_program_that_cannot_run_is_an_attempt_that_failed(executor, tmp_path)
                         tmp_path / "stderr.log", None, [])
     assert done.status == "failed"
     assert "Permission denied" in (tmp_path / "stderr.log").read_text()
+
+
+def test_environment_values_reach_the_child_byte_for_byte(executor, tmp_path) -> None:
+    """A value that is not UTF-8 (os.environ decodes it with surrogateescape) is the same
+    bytes in the child, and a changed value is never served from an encoding made earlier."""
+    script = 'printf "%s|%s" "$MLC_X" "$MLC_Y" | od -An -tx1'
+    for value in ("caf\u00e9", "a\udcffb", "b" * 3):
+        env = dict(os.environ, MLC_X=value, MLC_Y=value[::-1])
+        (tmp_path / "stdout.log").unlink(missing_ok=True)
+        done = executor.run(["/bin/sh", "-c", script], env, tmp_path, tmp_path / "stdout.log",
+                            tmp_path / "stderr.log", None, [])
+        assert done.status == "ok"
+        seen = bytes.fromhex((tmp_path / "stdout.log").read_text())
+        assert seen == os.fsencode(value) + b"|" + os.fsencode(value[::-1])
+
+
+def test_an_illegal_variable_name_cannot_start(executor, tmp_path) -> None:
+    env = dict(os.environ, **{"A=B": "x"})
+    done = executor.run(["/bin/sh", "-c", "true"], env, tmp_path, tmp_path / "stdout.log",
+                        tmp_path / "stderr.log", None, [])
+    assert done.status == "failed"
+    assert "illegal environment variable name" in (tmp_path / "stderr.log").read_text()
+
+
+def test_fork_exec_with_other_arguments_falls_back_to_posix_spawn(monkeypatch, tmp_path) -> None:
+    """A CPython whose fork_exec takes other arguments raises TypeError before it forks: the
+    run goes on with posix_spawn."""
+    if not (ex.FAST and ex.FORK_EXEC):
+        pytest.skip("fork_exec is not used here")
+    monkeypatch.chdir(tmp_path)
+    real = ex._posixsubprocess.fork_exec
+
+    class OtherCPython:  # the real call, one argument short, as in a CPython that dropped one
+        @staticmethod
+        def fork_exec(*args):
+            return real(*args[:-1])
+
+    monkeypatch.setattr(ex, "_posixsubprocess", OtherCPython)
+    monkeypatch.setattr(ex, "FORK_EXEC", True)
+    executor = ex.Executor()
+    assert _run(executor, tmp_path, "echo started").status == "ok"
+    assert ex.FORK_EXEC is False
+    assert (tmp_path / "stdout.log").read_text() == "started\n"
 
 
 def _run(executor, tmp_path: Path, script: str, timeout_s=None, mask=()):
@@ -132,12 +179,14 @@ def test_stop_all_ends_running_attempts(executor, tmp_path) -> None:
     assert _run(executor, tmp_path, "true").status == "interrupted"  # nothing new starts
 
 
-def test_a_child_it_cannot_wait_for_is_ended(monkeypatch, tmp_path) -> None:
-    if not ex.FAST:
-        pytest.skip("posix_spawn or pidfd_open is missing here")
+@pytest.mark.parametrize("seam", ["FORK_EXEC_SPAWN", "SPAWN"])
+def test_a_child_it_cannot_wait_for_is_ended(monkeypatch, tmp_path, seam) -> None:
+    if not ex.FAST or (seam == "FORK_EXEC_SPAWN" and not ex.FORK_EXEC):
+        pytest.skip("this way of starting a process is not used here")
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(ex, "FORK_EXEC", seam == "FORK_EXEC_SPAWN")
     spawned = []
-    real_spawn = ex.SPAWN
+    real_spawn = getattr(ex, seam)
 
     def spawn(*args, **kwargs):
         spawned.append(real_spawn(*args, **kwargs))
@@ -146,7 +195,7 @@ def test_a_child_it_cannot_wait_for_is_ended(monkeypatch, tmp_path) -> None:
     def no_pidfd(pid):
         raise OSError(24, "Too many open files")
 
-    monkeypatch.setattr(ex, "SPAWN", spawn)
+    monkeypatch.setattr(ex, seam, spawn)
     monkeypatch.setattr(os, "pidfd_open", no_pidfd)
     done = _run(ex.Executor(), tmp_path, "sleep 60")
     assert done.status == "failed"
