@@ -78,6 +78,26 @@ def test_an_illegal_variable_name_cannot_start(executor, tmp_path) -> None:
     assert "illegal environment variable name" in (tmp_path / "stderr.log").read_text()
 
 
+def test_the_command_runs_in_the_project_folder(executor, tmp_path) -> None:
+    """fork_exec's child changes to the folder itself; posix_spawn's inherits the runner's,
+    which must be the folder (run_local sets it for the whole run)."""
+    done = executor.run(["/bin/sh", "-c", "pwd"], dict(os.environ), tmp_path,
+                        tmp_path / "stdout.log", tmp_path / "stderr.log", None, [])
+    assert done.status == "ok"
+    assert (tmp_path / "stdout.log").read_text().strip() == str(tmp_path)
+
+
+def test_a_missing_project_folder_cannot_start(monkeypatch, tmp_path) -> None:
+    if not (ex.FAST and ex.FORK_EXEC):
+        pytest.skip("fork_exec is not used here")
+    monkeypatch.chdir(tmp_path)
+    gone = tmp_path / "gone"
+    done = ex.Executor().run(["/bin/sh", "-c", "true"], dict(os.environ), gone,
+                             tmp_path / "stdout.log", tmp_path / "stderr.log", None, [])
+    assert done.status == "failed"
+    assert f"No such file or directory: '{gone}'" in (tmp_path / "stderr.log").read_text()
+
+
 def test_fork_exec_with_other_arguments_falls_back_to_posix_spawn(monkeypatch, tmp_path) -> None:
     """A CPython whose fork_exec takes other arguments raises TypeError before it forks: the
     run goes on with posix_spawn."""
@@ -197,7 +217,7 @@ def test_a_child_it_cannot_wait_for_is_ended(monkeypatch, tmp_path, seam) -> Non
 
     monkeypatch.setattr(ex, seam, spawn)
     monkeypatch.setattr(os, "pidfd_open", no_pidfd)
-    done = _run(ex.Executor(), tmp_path, "sleep 60")
+    done = _run(ex.Executor(), tmp_path, "sleep 60", timeout_s=120)  # a deadline: a pidfd
     assert done.status == "failed"
     assert "cannot wait for the command" in (tmp_path / "stderr.log").read_text()
     assert spawned and not _alive(spawned[0])

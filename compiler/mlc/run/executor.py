@@ -55,22 +55,23 @@ FORK_EXEC = _posixsubprocess is not None and (3, 11) <= sys.version_info[:2] <= 
 
 def _os_spawn(path: str, argv: list[str], env: dict[str, str], stdio: tuple[int, int, int]
               ) -> int:
-    """posix_spawn(3); the child takes `stdio` as its fds 0, 1 and 2."""
+    """posix_spawn(3); the child takes `stdio` as its fds 0, 1 and 2, and the runner's working
+    directory (checked by the caller)."""
     actions = [(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate(stdio)]
     return os.posix_spawn(path, argv, env, file_actions=actions, setsid=True,
                           setsigdef=DEFAULT_SIGNALS)
 
 
-def _fork_exec(path: str, argv: list[str], env: list[bytes], stdio: tuple[int, int, int]
-               ) -> int:
-    """What subprocess.Popen(argv, executable=path, env=..., stdin/stdout/stderr=stdio,
+def _fork_exec(path: str, argv: list[str], env: list[bytes], cwd: str,
+               stdio: tuple[int, int, int]) -> int:
+    """What subprocess.Popen(argv, executable=path, env=..., cwd=cwd, stdin/stdout/stderr=stdio,
     start_new_session=True, close_fds=False) does, less its Python: the child's exec error, if
     any, comes back through a pipe, as in Popen."""
     errpipe_read, errpipe_write = os.pipe()
     try:
         try:
             pid = _posixsubprocess.fork_exec(
-                argv, [os.fsencode(path)], False, (), None, env,
+                argv, [os.fsencode(path)], False, (), cwd, env,
                 stdio[0], -1, -1, stdio[1], -1, stdio[2], errpipe_read, errpipe_write,
                 True, True, -1, None, None, None, -1, None, True)
         finally:
@@ -78,12 +79,27 @@ def _fork_exec(path: str, argv: list[str], env: list[bytes], stdio: tuple[int, i
         error = os.read(errpipe_read, 50_000)
     finally:
         os.close(errpipe_read)
-    if error:  # b"OSError:<errno in hex>:noexec": the child has exited with 255
+    if error:  # the child has exited with 255; read as subprocess reads it
         os.waitpid(pid, 0)
-        _, number, _ = error.split(b":", 2)
-        errno = int(number, 16)
-        raise OSError(errno, os.strerror(errno), path)
+        try:  # b"OSError:<errno in hex>:" after execve failed, ":noexec" after chdir failed
+            _, number, message = error.split(b":", 2)
+            errno = int(number, 16)
+        except ValueError:
+            raise OSError(f"the child reported {error!r}") from None
+        if not errno:
+            raise OSError(message.decode("utf-8", "replace"))
+        raise OSError(errno, os.strerror(errno), cwd if message == b"noexec" else path)
     return pid
+
+
+_DEVNULL: list[int] = []
+
+
+def _devnull() -> int:
+    """/dev/null, opened once (close-on-exec): every child's stdin."""
+    if not _DEVNULL:
+        _DEVNULL.append(os.open(os.devnull, os.O_RDONLY))
+    return _DEVNULL[0]
 
 
 SPAWN = _os_spawn  # seams for the tests
@@ -180,7 +196,9 @@ class Executor:
         secrets = _mask_list(mask)
         try:
             if FAST:
-                started = self._spawn(command, env, cwd, stdout, stderr, secrets)
+                # a pidfd only where the wait is more than waitpid(): a deadline, or pipes
+                started = self._spawn(command, env, cwd, stdout, stderr, secrets,
+                                      pidfd=timeout_s is not None or bool(secrets))
             else:
                 started = self._popen(command, env, cwd, stdout, stderr, secrets)
         except _CannotStart as exc:
@@ -229,7 +247,7 @@ class Executor:
                 _signal_group(pgid, signal.SIGKILL)
 
     # -- starting ---------------------------------------------------------------------------
-    def _spawn(self, command, env, cwd, stdout, stderr, secrets) -> _Started:
+    def _spawn(self, command, env, cwd, stdout, stderr, secrets, pidfd=True) -> _Started:
         program = command[0]
         if "/" not in program:
             where = (program, env.get("PATH", os.defpath), cwd)
@@ -237,31 +255,34 @@ class Executor:
             if program is None:
                 raise _CannotStart(f"command not found: {command[0]}")
             self._programs[where] = program
-        if os.getcwd() != os.fspath(cwd):
+        if not FORK_EXEC and os.getcwd() != os.fspath(cwd):
             # posix_spawn has no working-directory option before Python 3.13: the child
             # inherits the runner's, which run_local sets to the project for the whole run.
+            # (fork_exec's child changes to `cwd` itself.)
             raise _CannotStart(f"cannot start: the runner's working directory is not {cwd}")
-        # the child's fds 0, 1, 2: opened here (close-on-exec), closed once it has started
+        # the child's fds 1 and 2 (and 0, /dev/null, opened once): opened here, close-on-exec,
+        # closed once it has started
         pipes: list[tuple[int, int, Path]] = []
-        stdio = [os.open(os.devnull, os.O_RDONLY)]
+        opened: list[int] = []
         try:
             if secrets:
                 for log in (stdout, stderr):
                     r, w = os.pipe()
                     pipes.append((r, w, log))
-                    stdio.append(w)
+                    opened.append(w)
             else:
-                stdio += [os.open(stdout, APPEND, 0o644), os.open(stderr, APPEND, 0o644)]
-            pid = self._start(program, command, env, (stdio[0], stdio[1], stdio[2]))
+                opened.append(os.open(stdout, APPEND, 0o644))
+                opened.append(os.open(stderr, APPEND, 0o644))
+            pid = self._start(program, command, env, cwd, (_devnull(), opened[0], opened[1]))
         except (OSError, ValueError) as exc:  # ValueError: a NUL byte in an argument or value
             for r, _, _ in pipes:
                 os.close(r)
             raise _CannotStart(f"cannot start: {exc}") from None
         finally:
-            for fd in stdio:
+            for fd in opened:
                 os.close(fd)
         try:
-            exit_fd = os.pidfd_open(pid)
+            exit_fd = os.pidfd_open(pid) if pidfd else -1
         except OSError as exc:  # out of file descriptors: end the child rather than lose it
             _signal_group(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
@@ -273,12 +294,13 @@ class Executor:
             started.streams[r] = _Masked(os.open(log, APPEND, 0o644), secrets)
         return started
 
-    def _start(self, program: str, command: list[str], env: dict[str, str],
+    def _start(self, program: str, command: list[str], env: dict[str, str], cwd: Path,
                stdio: tuple[int, int, int]) -> int:
         global FORK_EXEC
         if FORK_EXEC:
             try:
-                return FORK_EXEC_SPAWN(program, command, self._env_list(env), stdio)
+                return FORK_EXEC_SPAWN(program, command, self._env_list(env), os.fspath(cwd),
+                                       stdio)
             except TypeError:  # its arguments are not this CPython's: it has not forked
                 FORK_EXEC = False
         return SPAWN(program, command, env, stdio)
@@ -328,6 +350,8 @@ class Executor:
 def _wait(started: _Started, deadline: float | None) -> bool:
     """Wait until the attempt has ended and its pipes are drained; on the deadline, SIGTERM
     the group and SIGKILL it 10 s later if anything is left. True when it timed out."""
+    if started.exit_fd < 0:  # no deadline, no pipes: waitpid in returncode() is the wait
+        return False
     poller = select.poll()
     open_fds = {started.exit_fd, *started.streams}
     for fd in open_fds:
@@ -366,6 +390,8 @@ def _wait(started: _Started, deadline: float | None) -> bool:
 
 
 def _mask_list(mask: list[str]) -> list[str]:
+    if not mask:  # most steps see no secret
+        return []
     secrets = sorted({s for s in mask if s}, key=len, reverse=True)
     return secrets + [line for s in secrets if "\n" in s for line in s.split("\n")
                       if len(line) >= 4]
