@@ -176,7 +176,7 @@ def _larger(py: str, parallel: int, tmp: str, label: str) -> None:
     print(f"goal <= 1.15x xargs at {big} items: {ratio:.2f}x -> "
           f"{'met' if ratio <= 1.15 else 'NOT met'}")
     floor = times[label_f] / times[label_x]
-    print(f"floor 1 at {big} items (no mlc, no libraries: threads, posix_spawn and the task "
+    print(f"floor 1 at {big} items (no mlc, no libraries: threads, the spawn mlc uses and the task "
           f"folders alone): {floor:.2f}x xargs; mlc above it: "
           f"{(times[label_m] - times[label_f]) / big * 1000:+.3f} ms a task, start-up included")
     # On a machine whose cores xargs alone keeps busy, every CPU second mlc adds is a second
