@@ -193,12 +193,11 @@ def test_one_cache_key_script_serves_every_keyed_step(tmp_path) -> None:
             (data / "part-0").write_text(content)
         env = {e["name"]: e["value"] for e in script["env"]}
         env = {k: v.replace("{{inputs.parameters.material}}", args["material"])
-                   .replace("{{inputs.parameters.inputs}}",
-                            args["inputs"].replace("/mlc/inputs", str(root / "inputs")))
                for k, v in env.items()}
         return subprocess.run([sys.executable, "-c", script["source"]],
-                              env=env | {"MLC_OUT": str(root / "out")}, capture_output=True,
-                              text=True)
+                              env=env | {"MLC_OUT": str(root / "out"),
+                                         "MLC_INPUTS": str(root / "inputs")},
+                              capture_output=True, text=True)
 
     first, again, other = key("a,b\n"), key("a,b\n"), key("a,c\n")
     assert first.returncode == 0, first.stderr

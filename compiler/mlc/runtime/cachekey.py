@@ -1,8 +1,9 @@
 """The cache key of SPEC 6.7: sha256 of a canonical encoding of everything a task depends on,
 including the content of its input artifacts. Standard library only.
 
-As a script: MLC_CACHE (JSON: the static material and the dynamic values) and MLC_CACHE_INPUTS
-(JSON {name: path}); writes `key` under MLC_OUT.
+As a script: MLC_CACHE, the JSON array [material, input names]: the material (the static part
+and the dynamic values) and the names of the input artifacts, the nth of which is at
+MLC_INPUTS/<n> (/mlc/inputs by default); writes `key` under MLC_OUT.
 """
 
 import hashlib
@@ -42,8 +43,9 @@ def cache_key(material, inputs):
 def main():
     out = os.environ.get("MLC_OUT", "/tmp/mlc")
     os.makedirs(out, exist_ok=True)
-    key = cache_key(json.loads(os.environ["MLC_CACHE"]),
-                    json.loads(os.environ.get("MLC_CACHE_INPUTS", "{}")))
+    material, names = json.loads(os.environ["MLC_CACHE"])
+    folder = os.environ.get("MLC_INPUTS", "/mlc/inputs")
+    key = cache_key(material, {name: os.path.join(folder, str(n)) for n, name in enumerate(names)})
     with open(os.path.join(out, "key"), "w", encoding="utf-8") as fh:
         fh.write(key)
     print(key)

@@ -427,12 +427,13 @@ CACHE_KEY = "mlc--cache-key"
 def cache_key_template(ctx: Any, slots: int) -> dict:
     """The one cache-key task of the document (runtime/cachekey.py, SPEC 6.7): it hashes up to
     `slots` input artifacts, each supplied by the calling task at `/mlc/inputs/<n>`; the key's
-    material and the artifacts' names come as parameters. One template for every keyed step,
-    so the script appears once per document."""
+    material and the artifacts' names come as one parameter, `[material, names]` (the nth name
+    is the artifact at `/mlc/inputs/<n>`). One template for every keyed step, so the script
+    appears once per document."""
     artifacts = [{"name": f"in-{n}", "path": f"{INPUTS_DIR}/{n}", "optional": True}
                  for n in range(slots)]
-    env = [env_value("MLC_CACHE", tag("material")), env_value("MLC_CACHE_INPUTS", tag("inputs"))]
-    return script_template(ctx, CACHE_KEY, "cachekey", env, parameters={"material", "inputs"},
+    env = [env_value("MLC_CACHE", tag("material"))]
+    return script_template(ctx, CACHE_KEY, "cachekey", env, parameters={"material"},
                            outputs=["key"], artifacts_in=artifacts)
 
 
@@ -456,10 +457,9 @@ def cache_key_args(ctx: Any, step: StepPlan, ref: Callable[[str], str] | None = 
     # material with values, a JSON object, can equal)
     material = '"' + digest + '"' if dynamic == {"params": {}} else \
         '{"static":"' + digest + '","dynamic":' + dyn + "}"
-    args = {"material": material,
-            "inputs": json.dumps({a.name: f"{INPUTS_DIR}/{n}"
-                                  for n, a in enumerate(step.artifacts)}, sort_keys=True,
-                                 separators=(",", ":"))}
+    # with the names of the input artifacts, in slot order: one parameter, not two
+    names = json.dumps([a.name for a in step.artifacts], separators=(",", ":"))
+    args = {"material": "[" + material + "," + names + "]"}
     artifacts = []
     for n, art in enumerate(step.artifacts):
         entry = {"name": f"in-{n}"}
