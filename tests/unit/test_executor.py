@@ -98,6 +98,34 @@ def test_a_missing_project_folder_cannot_start(monkeypatch, tmp_path) -> None:
     assert f"No such file or directory: '{gone}'" in (tmp_path / "stderr.log").read_text()
 
 
+@pytest.mark.parametrize("way", ["fork_exec", "posix_spawn"])
+def test_a_runner_started_with_its_own_stdio_closed(tmp_path, way) -> None:
+    """`mlc run <&- >&-`: the logs and /dev/null may land on fds 0 and 1 of the runner, and
+    each must still reach the right fd of the child."""
+    if not ex.FAST or (way == "fork_exec" and not ex.FORK_EXEC):
+        pytest.skip("this way of starting a process is not used here")
+    import subprocess
+    import sys
+
+    script = f"""
+import os, sys
+from pathlib import Path
+os.close(0); os.close(1)
+from mlc.run import executor as ex
+ex.FORK_EXEC = {way == "fork_exec"}
+d = Path({str(tmp_path)!r})
+os.chdir(d)
+done = ex.Executor().run(["/bin/sh", "-c", "cat; echo out; echo err >&2"], dict(os.environ), d,
+                         d / "stdout.log", d / "stderr.log", None, [])
+sys.stderr.write(done.status)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60)
+    assert done.stderr == "ok"
+    assert (tmp_path / "stdout.log").read_text() == "out\n"
+    assert (tmp_path / "stderr.log").read_text() == "err\n"
+
+
 def test_fork_exec_with_other_arguments_falls_back_to_posix_spawn(monkeypatch, tmp_path) -> None:
     """A CPython whose fork_exec takes other arguments raises TypeError before it forks: the
     run goes on with posix_spawn."""

@@ -56,10 +56,21 @@ FORK_EXEC = _posixsubprocess is not None and (3, 11) <= sys.version_info[:2] <= 
 def _os_spawn(path: str, argv: list[str], env: dict[str, str], stdio: tuple[int, int, int]
               ) -> int:
     """posix_spawn(3); the child takes `stdio` as its fds 0, 1 and 2, and the runner's working
-    directory (checked by the caller)."""
-    actions = [(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate(stdio)]
-    return os.posix_spawn(path, argv, env, file_actions=actions, setsid=True,
-                          setsigdef=DEFAULT_SIGNALS)
+    directory (checked by the caller). A runner started with 0, 1 or 2 closed may have opened a
+    log there: such an fd is first copied above 2, so one dup2 cannot overwrite another."""
+    high = list(stdio)
+    if min(stdio) <= 2:
+        import fcntl
+
+        high = [fd if fd > 2 else fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3) for fd in stdio]
+    try:
+        actions = [(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate(high)]
+        return os.posix_spawn(path, argv, env, file_actions=actions, setsid=True,
+                              setsigdef=DEFAULT_SIGNALS)
+    finally:
+        for fd, given in zip(high, stdio):
+            if fd != given:
+                os.close(fd)
 
 
 def _fork_exec(path: str, argv: list[str], env: list[bytes], cwd: str,
