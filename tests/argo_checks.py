@@ -126,10 +126,19 @@ def structural_errors(spec: dict) -> list[str]:
                        if "value" not in p and "default" not in p} - given
             if missing:
                 errors.append(f"{template['name']}/{t['name']}: does not pass {missing}")
+            # an input artifact with no location of its own must be handed over by the task
+            # (common.ProcessArgs: "inputs.artifacts.<name> was not supplied")
+            handed = {a["name"] for a in t.get("arguments", {}).get("artifacts", [])}
+            for art in callee.get("inputs", {}).get("artifacts", []):
+                if not art.get("optional") and not set(art) & LOCATIONS and \
+                        art["name"] not in handed:
+                    errors.append(f"{template['name']}/{t['name']}: does not hand over "
+                                  f"artifact {art['name']}")
             for text in strings(t):
                 errors += tag_errors(text, f"{template['name']}/{t['name']}", inputs, arguments,
                                      tasks, templates, loop=bool(t.get("withParam")
-                                                                 or t.get("withItems")))
+                                                                 or t.get("withItems")),
+                                     ancestors=dag_ancestors(tasks, t["name"]))
         body = {k: v for k, v in template.items() if k != "dag"}
         for text in strings(body):
             errors += tag_errors(text, template["name"], inputs, arguments, tasks, templates,
@@ -141,6 +150,22 @@ def structural_errors(spec: dict) -> list[str]:
             errors += tag_errors(source, template["name"], inputs, arguments, tasks, templates,
                                  loop=False)
     return errors
+
+
+LOCATIONS = {"s3", "gcs", "raw", "http", "git", "artifactory", "hdfs", "oss", "azure"}
+
+
+def dag_ancestors(tasks: dict, name: str) -> set[str]:
+    """The tasks `name` depends on, transitively: the only ones whose outputs it may read
+    (Argo's validation, `common.GetTaskAncestry`)."""
+    out: set[str] = set()
+    todo = [name]
+    while todo:
+        for dep in depends_names(tasks[todo.pop()].get("depends", "")):
+            if dep in tasks and dep not in out:
+                out.add(dep)
+                todo.append(dep)
+    return out
 
 
 def strings(node: Any):
@@ -155,7 +180,8 @@ def strings(node: Any):
 
 
 def tag_errors(text: str, where: str, inputs: set[str], arguments: set[str], tasks: dict,
-               templates: dict, *, loop: bool, own_outputs: bool = False) -> list[str]:
+               templates: dict, *, loop: bool, own_outputs: bool = False,
+               ancestors: set[str] | None = None) -> list[str]:
     errors = []
     for body in TAG.findall(text):
         refs = []
@@ -168,6 +194,9 @@ def tag_errors(text: str, where: str, inputs: set[str], arguments: set[str], tas
             refs.append(body.strip())
         for ref in refs:
             problem = _ref_problem(ref, inputs, arguments, tasks, templates, loop, own_outputs)
+            if problem is None and ancestors is not None and ref.startswith("tasks.") and \
+                    ref.split(".")[1] not in ancestors:
+                problem = f"task {ref.split('.')[1]} is not an ancestor"
             if problem:
                 errors.append(f"{where}: {{{{{body}}}}}: {problem}")
     return errors

@@ -148,7 +148,12 @@ def test_fan_in_of_partitions_gets_the_local_index(tmp_path) -> None:
     assert json.loads(written.read_text()) == index_entries(by_key)
     train = next(a for a in templates["features"]["outputs"]["artifacts"]
                  if a["path"].endswith("/train"))
-    assert artifact["s3"]["key"] == train["s3"]["key"] + "/index.json"
+    # the same run: `features` runs in the main Workflow only and names it `{{workflow.name}}`,
+    # which the main DAG also passes the index task as its `run-id`
+    args = {p["name"]: p["value"] for p in main["features--index"]["arguments"]["parameters"]}
+    assert args["run-id"] == "{{workflow.name}}"
+    assert artifact["s3"]["key"].replace("{{inputs.parameters.run-id}}", args["run-id"]) == \
+        train["s3"]["key"] + "/index.json"
 
 
 def test_one_cache_key_script_serves_every_keyed_step(tmp_path) -> None:
@@ -174,7 +179,11 @@ def test_one_cache_key_script_serves_every_keyed_step(tmp_path) -> None:
     main = {t["name"]: t for t in templates["main"]["dag"]["tasks"]}
     key_task = main["s2--key"]
     assert key_task["template"] == "mlc--cache-key" and main["s2"]["depends"] == "s2--key"
-    assert key_task["arguments"]["artifacts"][0]["s3"]["key"].endswith("/s1/d")
+    # handed the producer's output, as the step itself is (on a cache hit, the computing run's)
+    assert key_task["arguments"]["artifacts"][0] == {
+        "name": "in-0", "from": "{{tasks.s1.outputs.artifacts.out-d}}"}
+    assert {"name": "in-d", "from": "{{tasks.s1.outputs.artifacts.out-d}}"} in \
+        main["s2"]["arguments"]["artifacts"]
     script = templates["mlc--cache-key"]["script"]
     args = {p["name"]: p["value"] for p in key_task["arguments"]["parameters"]}
     slot = next(a for a in templates["mlc--cache-key"]["inputs"]["artifacts"]
@@ -661,23 +670,55 @@ def test_promote_reads_the_best_trial_where_a_cached_trial_was_written(tmp_path)
 
 
 def test_consumers_of_a_cached_step_read_the_run_that_wrote_it(tmp_path) -> None:
-    """Issue 17, item 1, without foreach: the cached producer's container reports the run
-    that wrote its artifacts (`mlc-run`: this run's id on a miss; on a hit the cache restores
-    the computing run's). Its consumers, the container and its cache-key task alike, read
-    the artifacts under that run (`from-<producer>`), and no relink task is needed."""
+    """Issue 17, item 1, without foreach: a cached producer's artifacts may be another run's
+    (on a hit Argo restores the node's outputs, locations and all). Its consumers in the main
+    DAG, the container and its cache-key task alike, are handed them by artifact passing
+    (`from:` the producer task's output), so they read them where the cache says; no
+    `from-<producer>` run, no `mlc-run` output that nothing reads, no relink task. A step
+    that only the main Workflow runs names its run `{{workflow.name}}`, with no `run-id`."""
     doc = load(compiled(GOLDEN / "cached_artifacts" / "mlc.yaml", tmp_path))[0]
     templates = {t["name"]: t for t in doc["spec"]["templates"]}
     main = {t["name"]: t for t in templates["main"]["dag"]["tasks"]}
-    produced = {p["name"]: p for p in templates["prepare"]["outputs"]["parameters"]}
-    assert produced["mlc-run"]["value"] == "{{inputs.parameters.run-id}}"
     assert "memoize" in templates["prepare"]
+    assert "parameters" not in templates["prepare"]["outputs"]
+    out = next(a for a in templates["prepare"]["outputs"]["artifacts"] if a["name"] == "out-data")
+    assert out["s3"]["key"] == "prefix/{{workflow.name}}/prepare/data"
     data = next(a for a in templates["train"]["inputs"]["artifacts"] if a["name"] == "in-data")
-    assert data["s3"]["key"] == "prefix/{{inputs.parameters.from-prepare}}/prepare/data"
-    args = {p["name"]: p["value"] for p in main["train"]["arguments"]["parameters"]}
-    assert args["from-prepare"] == "{{tasks.prepare.outputs.parameters.mlc-run}}"
-    key = main["train--key"]["arguments"]["artifacts"][0]
-    assert key["s3"]["key"] == "prefix/{{tasks.prepare.outputs.parameters.mlc-run}}/prepare/data"
+    assert data == {"name": "in-data", "path": "/mlc/inputs/data"}
+    handed = {"name": "in-data", "from": "{{tasks.prepare.outputs.artifacts.out-data}}"}
+    assert main["train"]["arguments"]["artifacts"] == [handed]
+    assert main["train--key"]["arguments"]["artifacts"] == [dict(handed, name="in-0")]
+    for name in ("prepare", "train"):
+        declared = {p["name"] for p in templates[name]["inputs"]["parameters"]}
+        assert "run-id" not in declared and not any(
+            n.startswith("from-") for n in declared), declared
+        args = {p["name"] for p in main[name]["arguments"]["parameters"]}
+        assert args == declared - {"cache-key"} | ({"cache-key"} if name == "train" else set())
     assert not any("relink" in t for t in main)
+
+
+def test_a_consumer_in_a_fanout_still_reads_the_producer_run(tmp_path) -> None:
+    """A cached producer without foreach whose consumer fans out: the consumer's items run
+    in their own DAG (or child Workflows), out of reach of the producer task's outputs, so
+    they read its artifacts under the run it reports (`mlc-run`, `from-<producer>`)."""
+    spec = tmp_path / "mlc.yaml"
+    spec.write_text(
+        "apiVersion: mlc/v1\nproject: {name: fan, version: 1.0.0}\nsteps:\n"
+        "  prep:\n    image: python:3.12-slim\n    command: python p.py --out ${{ outputs.d }}\n"
+        "    outputs: {d: {type: dataset}}\n"
+        "  each:\n    image: python:3.12-slim\n"
+        "    command: python e.py --in ${{ inputs.d }} --x ${{ foreach.x }}\n"
+        "    foreach: {x: [1, 2]}\n    inputs: {d: \"${{ steps.prep.outputs.d }}\"}\n"
+        "targets:\n  argo: {artifact_store: \"s3://b/p/\"}\n")
+    doc = load(compiled(spec, tmp_path / "out"))[0]
+    templates = {t["name"]: t for t in doc["spec"]["templates"]}
+    main = {t["name"]: t for t in templates["main"]["dag"]["tasks"]}
+    produced = {p["name"]: p for p in templates["prep"]["outputs"]["parameters"]}
+    assert produced["mlc-run"]["value"] == "{{workflow.name}}"
+    args = {p["name"]: p["value"] for p in main["each"]["arguments"]["parameters"]}
+    assert args["from-prep"] == "{{tasks.prep.outputs.parameters.mlc-run}}"
+    data = next(a for a in templates["each"]["inputs"]["artifacts"] if a["name"] == "in-d")
+    assert data["s3"]["key"] == "p/{{inputs.parameters.from-prep}}/prep/d"
 
 
 def test_a_cache_hit_copies_the_restored_outputs_into_this_run(tmp_path) -> None:

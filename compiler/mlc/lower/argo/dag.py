@@ -20,9 +20,12 @@ from .steps import (
     chunk_items_template,
     container_template,
     gate_args,
+    handed_over,
+    in_main_workflow,
     inputs_block,
     items_template,
     objective_json,
+    output_ref,
     partition_index_template,
     promote_template,
     relink_task_args,
@@ -140,12 +143,16 @@ class StepDAG:
         if step.unit is Unit.KEYED and not step.foreach and not relink:
             # one key, one run: both go straight into the main DAG
             return self.templates, tasks + self.keyed_tasks(pre)
+        handed: list[dict] = []  # artifacts the main-DAG task hands its step
         if step.unit is Unit.CONTAINER and not relink:
-            needed, unit = self.add(container_template(ctx, step)), name
+            template, needed = container_template(ctx, step)
+            if not step.foreach:  # the main DAG runs it, not a fan-out or a child Workflow
+                needed, handed = in_main_workflow(ctx, step, template, needed)
+            needed, unit = self.add((template, needed)), name
         else:
             needed, unit = self.item_dag(), gen(step.name, "item")
         if not step.foreach:
-            tasks.append(task(name, unit, ctx.main_args(needed, step), pre))
+            tasks.append(task(name, unit, ctx.main_args(needed, step), pre, artifacts=handed))
         elif step.child_runs is not None:
             if step.max_parallel:
                 needed = self.semaphore(unit, needed)
@@ -179,12 +186,17 @@ class StepDAG:
         key_task = gen(step.name, "key")
         args, artifacts, key_needed = cache_key_args(
             ctx, step, lambda n: ctx.main_args({n}, step)[n])
-        run_needed = self.add(container_template(ctx, step))
+        template, run_needed = container_template(ctx, step)
+        run_needed, handed = in_main_workflow(ctx, step, template, run_needed)
+        self.add((template, run_needed))
         run_args = ctx.main_args(run_needed - {"cache-key"}, step)
         run_args["cache-key"] = "{{tasks.%s.outputs.parameters.key}}" % key_task
+        # the key task reads the same artifacts the step is handed, from the same place
+        artifacts = [{"name": a["name"], "from": output_ref(art)} if handed_over(ctx.plan, art)
+                     else a for a, art in zip(artifacts, step.artifacts)]
         return [task(key_task, CACHE_KEY, args, [p for p in pre if p != key_task],
                      artifacts=artifacts),
-                task(k8s(step.name), k8s(step.name), run_args, [key_task])]
+                task(k8s(step.name), k8s(step.name), run_args, [key_task], artifacts=handed)]
 
     # -- per item -------------------------------------------------------------------------
     def item_dag(self) -> set[str]:

@@ -27,6 +27,7 @@ from ...runtime import compact_source
 from ..kube import pod_volumes
 from .syntax import (
     CONFIG_PATH,
+    RUN,
     INPUTS_DIR,
     OUTPUTS_DIR,
     SCRIPT_OUT,
@@ -36,6 +37,7 @@ from .syntax import (
     k8s,
     key_text,
     render_text,
+    run_field,
     slot_param,
     tag,
     text_params,
@@ -100,20 +102,19 @@ def container_defaults(image: str) -> dict:
     template's tags (`mergedTemplateDefaultsInto`, operator.go: a strategic merge, `env` by
     name, a template's own `command` replacing the default); templates of other types (DAGs,
     scripts, resources) do not get the `container` part. So the run fields read the
-    template's own `run-id` and `run-json` inputs, which every step container declares.
+    template's own `run-json` input, which every step container declares (the id too: a
+    template that only the main Workflow runs has no `run-id` input, `in_main_workflow`).
     `image` is there for Argo's JSON schema, which requires one in any container; every step
     sets its own."""
     env = [env_value("MLC_STEP_CONFIG", CONFIG_PATH)]
-    env += [env_value(env_name("run", f), render_text((Slot(SlotKind.RUN, f),)))
-            for f in RUN_FIELDS]
+    env += [env_value(env_name("run", f), run_field(f)) for f in RUN_FIELDS]
     return {"container": {"image": image, "command": list(SHELL),
                           "env": sorted(env, key=lambda e: e["name"])}}
 
 
 def input_artifact(ctx: Any, art: ArtifactInput) -> dict:
     """https://argo-workflows.readthedocs.io/en/latest/fields/#artifact"""
-    entry = {"name": "in-" + art.name.replace("/", "-").replace("_", "-"),
-             "path": f"{INPUTS_DIR}/{art.name}"}
+    entry = {"name": input_name(art), "path": f"{INPUTS_DIR}/{art.name}"}
     entry.update(ctx.store.location(input_key_text(ctx, art)))
     return entry
 
@@ -186,6 +187,74 @@ def container_template(ctx: Any, step: StepPlan, *, trial: bool = False) -> tupl
         template["volumes"] = volumes
     needed |= _policies(ctx, template, step, trial)
     return template, needed
+
+
+# The run's id in a template that only the main Workflow runs: its name, which the run task
+# gives the run (workflow.py, `MLC_RUN_NAME`; runtime/run_info.py). A child Workflow (SPEC 10)
+# has a name of its own: its templates take the parent's id as their `run-id` input.
+MAIN_RUN = "{{workflow.name}}"
+
+
+def in_main_workflow(ctx: Any, step: StepPlan, template: dict,
+                     needed: set[str]) -> tuple[set[str], list[dict]]:
+    """`template`, which only the main DAG calls, made smaller in two ways; returns what the
+    calling task must pass: the template's inputs, and the artifacts it hands over.
+    - Its run is `{{workflow.name}}`, not a `run-id` input: one argument and one input less.
+      Argo substitutes the `workflow.*` globals in the whole template before its inputs
+      (`common.SubstituteParams`). A template that reads the id in another form (an
+      expression) keeps its input.
+    - An input from a cached producer of the main DAG (`handed_over`) comes by Argo's
+      artifact passing, `from:` the producer task's output, instead of by a key under the
+      producer's `from-<producer>` run: on a cache hit Argo restores the output's location
+      with the rest of the node's outputs, so both say the same place."""
+    passed = [a for a in step.artifacts if handed_over(ctx.plan, a)]
+    names = {input_name(a): a for a in passed}
+    task_artifacts = [{"name": input_name(a), "from": output_ref(a)} for a in passed]
+    inputs = template.setdefault("inputs", {})
+    inputs["artifacts"] = [{"name": e["name"], "path": e["path"]} if e["name"] in names else e
+                           for e in inputs.get("artifacts", [])]
+    still = {from_param(a.producer) for a in step.artifacts
+             if reads_producer_run(ctx.plan, a.producer) and not handed_over(ctx.plan, a)}
+    needed = needed - ({from_param(a.producer) for a in passed} - still)
+
+    def swap(value: Any) -> Any:
+        if isinstance(value, str):
+            return value.replace(RUN, MAIN_RUN)
+        if isinstance(value, list):
+            return [swap(v) for v in value]
+        if isinstance(value, dict):
+            return {k: swap(v) for k, v in value.items()}
+        return value
+
+    swapped = swap(template)
+    declared = swapped["inputs"].pop("parameters", [])
+    if "run-id" not in json.dumps(swapped):  # nothing reads the input any more
+        needed = needed - {"run-id"}
+        template.clear()
+        template.update(swapped)
+    artifacts = template["inputs"].get("artifacts", [])
+    template["inputs"] = inputs_block({p["name"] for p in declared} & needed, artifacts)
+    return needed, task_artifacts
+
+
+def handed_over(plan: Any, art: ArtifactInput) -> bool:
+    """Does a main-DAG task hand `art` to its step (`in_main_workflow`)? When its producer is
+    a cached step whose own main-DAG task runs its container (no foreach, no sweep, no
+    relink: `reads_producer_run`), so that task's outputs hold the artifact."""
+    producer = plan.steps.get(art.producer)
+    return (producer is not None and art.mode is Mode.SINGLE and not producer.foreach
+            and producer.unit in (Unit.KEYED, Unit.CONTAINER)
+            and reads_producer_run(plan, art.producer))
+
+
+def input_name(art: ArtifactInput) -> str:
+    return "in-" + art.name.replace("/", "-").replace("_", "-")
+
+
+def output_ref(art: ArtifactInput) -> str:
+    """The producer task's output artifact, in the main DAG."""
+    return "{{tasks.%s.outputs.artifacts.out-%s}}" % (k8s(art.producer),
+                                                       art.output.replace("_", "-"))
 
 
 # The output parameter naming the run that wrote a cached node's artifacts (`-`: no output of a

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ...plan import DimSource, Plan, Resources, Retry, StepPlan, params_payload
+from ...plan import DimSource, Plan, Resources, Retry, StepPlan, Unit, params_payload
 from ...plan.settings import KubeSettings
 from ...plan.values import resource_labels
 from ..base import Lowered, Options
@@ -22,6 +22,7 @@ from .steps import (
     container_defaults,
     env_value,
     gate_template,
+    MAIN_RUN,
     RUN_OUTPUT,
     from_param,
     reads_producer_run,
@@ -138,7 +139,9 @@ class Builder:
         run_out = "{{tasks.mlc-run.outputs.parameters.%s}}"
         lists = {"list-" + k8s(d.name): d for d in step.dims if d.source is DimSource.OUTPUT}
         for n in needed:
-            if n.startswith(("run-", "p-", "pj-")):
+            if n == "run-id":  # the main DAG runs in the main Workflow only: its name
+                out[n] = MAIN_RUN
+            elif n.startswith(("run-", "p-", "pj-")):
                 out[n] = run_out % n
             elif n in ("items", "trials"):
                 value = n if n == "items" else "trials-" + k8s(step.name)
@@ -205,6 +208,7 @@ class Builder:
         if deploys:
             templates += shared_templates()
         main = {"name": "main", "dag": {"tasks": tasks}}
+        drop_unread_run_outputs(self.plan, [main] + templates)
         return [main] + templates, tasks
 
     def workflow_template(self) -> dict:
@@ -246,3 +250,26 @@ class Builder:
 
 def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def drop_unread_run_outputs(plan: Plan, templates: list[dict]) -> None:
+    """A cached step of the main DAG reports its run (`mlc-run`) for whoever reads its
+    artifacts by key; where every consumer is handed them instead (`in_main_workflow`),
+    nothing reads it, and it goes."""
+    text = json.dumps(templates)
+    by_name = {t["name"]: t for t in templates}
+    for name, step in plan.steps.items():
+        if not reads_producer_run(plan, name) or step.foreach or \
+                step.unit not in (Unit.KEYED, Unit.CONTAINER):
+            continue
+        if "tasks.%s.outputs.parameters.%s" % (k8s(name), RUN_OUTPUT) in text:
+            continue
+        template = by_name[k8s(name)]
+        outputs = template.get("outputs", {})
+        params = [p for p in outputs.get("parameters", []) if p["name"] != RUN_OUTPUT]
+        if params:
+            outputs["parameters"] = params
+        else:
+            outputs.pop("parameters", None)
+        if not outputs:
+            template.pop("outputs", None)
