@@ -20,12 +20,10 @@ from .steps import (
     chunk_items_template,
     container_template,
     gate_args,
-    handed_over,
     in_main_workflow,
     inputs_block,
     items_template,
     objective_json,
-    output_ref,
     partition_index_template,
     promote_template,
     relink_task_args,
@@ -191,9 +189,6 @@ class StepDAG:
         self.add((template, run_needed))
         run_args = ctx.main_args(run_needed - {"cache-key"}, step)
         run_args["cache-key"] = "{{tasks.%s.outputs.parameters.key}}" % key_task
-        # the key task reads the same artifacts the step is handed, from the same place
-        artifacts = [{"name": a["name"], "from": output_ref(art)} if handed_over(ctx.plan, art)
-                     else a for a, art in zip(artifacts, step.artifacts)]
         return [task(key_task, CACHE_KEY, args, [p for p in pre if p != key_task],
                      artifacts=artifacts),
                 task(k8s(step.name), k8s(step.name), run_args, [key_task], artifacts=handed)]

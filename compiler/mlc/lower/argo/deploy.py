@@ -14,7 +14,7 @@ from typing import Any
 from ...plan import DeployPlan, Mode
 from ...plan.keys import decision_key, index_key, passed_key, prefix_key
 from .dag import task
-from .steps import env_value, from_param, reads_producer_run, script_template
+from .steps import env_value, from_param, script_template
 from .syntax import RUN, SCRIPT_OUT, escaped_tag, gen, json_text, k8s, key_text, tag
 
 KSERVE = "serving.kserve.io/v1beta1"
@@ -69,7 +69,7 @@ class DeployDAG:
         self.templates.append(template)
         pre = ctx.after([ctx.task_name(u) for u in d.upstream])
         args = {"run-id": "{{tasks.mlc-run.outputs.parameters.run-id}}"}
-        args.update({n: ctx.from_args[n] for n in model_run})
+        args.update({n: ctx.producer_run(n) for n in model_run})
         if single_gate:
             args["passed"] = "{{tasks.%s.outputs.parameters.passed}}" % k8s(d.gate[0])
         main = task(k8s(d.name), gen(d.name, "rollout"), args, pre)
@@ -80,7 +80,7 @@ class DeployDAG:
         """`from-<producer>` when the model's producer is cached without foreach: KServe reads
         the model under the run that wrote it (issue 17, item 1)."""
         producer = self.d.model.producer
-        return {from_param(producer)} if reads_producer_run(self.ctx.plan, producer) else set()
+        return {from_param(producer)} if producer in self.ctx.reporting else set()
 
     def decide_template(self) -> dict:
         d, ctx = self.d, self.ctx

@@ -124,15 +124,14 @@ def input_key_text(ctx: Any, art: ArtifactInput) -> str:
     foreach under the run that wrote it (`from-<producer>`: its `mlc-run`, this run's id on a
     miss, the computing run's on a cache hit; issue 17, item 1)."""
     text = key_text(input_key(art))
-    if reads_producer_run(ctx.plan, art.producer):
+    if art.producer in ctx.reporting:
         text = tag(from_param(art.producer)) + text[len(tag("run-id")):]
     return text
 
 
 def input_key_params(ctx: Any, step: StepPlan) -> set[str]:
     """The `from-<producer>` parameters a step's input keys read."""
-    return {from_param(a.producer) for a in step.artifacts
-            if reads_producer_run(ctx.plan, a.producer)}
+    return {from_param(a.producer) for a in step.artifacts if a.producer in ctx.reporting}
 
 
 def container_template(ctx: Any, step: StepPlan, *, trial: bool = False) -> tuple[dict, set[str]]:
@@ -201,50 +200,49 @@ def in_main_workflow(ctx: Any, step: StepPlan, template: dict,
     calling task must pass: the template's inputs, and the artifacts it hands over.
     - Its run is `{{workflow.name}}`, not a `run-id` input: one argument and one input less.
       Argo substitutes the `workflow.*` globals in the whole template before its inputs
-      (`common.SubstituteParams`). A template that reads the id in another form (an
-      expression) keeps its input.
+      (`common.SubstituteParams`). (The structural checks of the tests fail on any
+      `{{inputs.parameters.run-id}}` left behind.)
     - An input from a cached producer of the main DAG (`handed_over`) comes by Argo's
       artifact passing, `from:` the producer task's output, instead of by a key under the
       producer's `from-<producer>` run: on a cache hit Argo restores the output's location
       with the rest of the node's outputs, so both say the same place."""
-    passed = [a for a in step.artifacts if handed_over(ctx.plan, a)]
-    names = {input_name(a): a for a in passed}
-    task_artifacts = [{"name": input_name(a), "from": output_ref(a)} for a in passed]
+    passed = [a for a in step.artifacts if handed_over(ctx, a)]
     inputs = template.setdefault("inputs", {})
-    inputs["artifacts"] = [{"name": e["name"], "path": e["path"]} if e["name"] in names else e
-                           for e in inputs.get("artifacts", [])]
-    still = {from_param(a.producer) for a in step.artifacts
-             if reads_producer_run(ctx.plan, a.producer) and not handed_over(ctx.plan, a)}
-    needed = needed - ({from_param(a.producer) for a in passed} - still)
+    if passed:
+        names = {input_name(a) for a in passed}
+        inputs["artifacts"] = [{"name": e["name"], "path": e["path"]} if e["name"] in names
+                               else e for e in inputs.get("artifacts", [])]
+        still = {from_param(a.producer) for a in step.artifacts
+                 if a.producer in ctx.reporting and not handed_over(ctx, a)}
+        needed = needed - ({from_param(a.producer) for a in passed} - still)
+    task_artifacts = [{"name": input_name(a), "from": output_ref(a)} for a in passed]
 
-    def swap(value: Any) -> Any:
-        if isinstance(value, str):
-            return value.replace(RUN, MAIN_RUN)
-        if isinstance(value, list):
-            return [swap(v) for v in value]
-        if isinstance(value, dict):
-            return {k: swap(v) for k, v in value.items()}
-        return value
+    # where a container template writes the run's id (`container_template`): artifact keys,
+    # `mlc-run`, its command and variables (its config has the run's JSON, `run-json`)
+    for entry in [*inputs.get("artifacts", []), *template.get("outputs", {}).get("artifacts", [])]:
+        for location in ("s3", "gcs"):
+            if location in entry:
+                entry[location]["key"] = entry[location]["key"].replace(RUN, MAIN_RUN)
+    for param in template.get("outputs", {}).get("parameters", []):
+        if "value" in param:
+            param["value"] = param["value"].replace(RUN, MAIN_RUN)
+    container = template["container"]
+    for field in ("args", "command"):
+        if field in container:
+            container[field] = [a.replace(RUN, MAIN_RUN) for a in container[field]]
+    for var in container.get("env", []):
+        if "value" in var:
+            var["value"] = var["value"].replace(RUN, MAIN_RUN)
+    declared = {p["name"] for p in inputs.get("parameters", [])}
+    template["inputs"] = inputs_block(declared & needed - {"run-id"}, inputs.get("artifacts"))
+    return needed - {"run-id"}, task_artifacts
 
-    swapped = swap(template)
-    declared = swapped["inputs"].pop("parameters", [])
-    if "run-id" not in json.dumps(swapped):  # nothing reads the input any more
-        needed = needed - {"run-id"}
-        template.clear()
-        template.update(swapped)
-    artifacts = template["inputs"].get("artifacts", [])
-    template["inputs"] = inputs_block({p["name"] for p in declared} & needed, artifacts)
-    return needed, task_artifacts
 
-
-def handed_over(plan: Any, art: ArtifactInput) -> bool:
+def handed_over(ctx: Any, art: ArtifactInput) -> bool:
     """Does a main-DAG task hand `art` to its step (`in_main_workflow`)? When its producer is
-    a cached step whose own main-DAG task runs its container (no foreach, no sweep, no
-    relink: `reads_producer_run`), so that task's outputs hold the artifact."""
-    producer = plan.steps.get(art.producer)
-    return (producer is not None and art.mode is Mode.SINGLE and not producer.foreach
-            and producer.unit in (Unit.KEYED, Unit.CONTAINER)
-            and reads_producer_run(plan, art.producer))
+    a cached step whose own main-DAG task runs its container (`ctx.handing`: no foreach, no
+    sweep, no relink), so that task's outputs hold the artifact."""
+    return art.producer in ctx.handing and art.mode is Mode.SINGLE
 
 
 def input_name(art: ArtifactInput) -> str:
@@ -529,12 +527,18 @@ def cache_key_args(ctx: Any, step: StepPlan, ref: Callable[[str], str] | None = 
     # with the names of the input artifacts, in slot order: one parameter, not two
     names = json.dumps([a.name for a in step.artifacts], separators=(",", ":"))
     args = {"material": "[" + material + "," + names + "]"}
+    # a main-DAG caller (`ref`) hands over what it can, as it does to the step itself
+    handed = [ref is not None and handed_over(ctx, art) for art in step.artifacts]
     artifacts = []
     for n, art in enumerate(step.artifacts):
         entry = {"name": f"in-{n}"}
-        entry.update(ctx.store.location(input_key_text(ctx, art)))
+        if handed[n]:
+            entry["from"] = output_ref(art)
+        else:
+            entry.update(ctx.store.location(input_key_text(ctx, art)))
         artifacts.append(entry)
-    needed |= input_key_params(ctx, step)
+    needed |= {from_param(a.producer) for a, h in zip(step.artifacts, handed)
+               if a.producer in ctx.reporting and not h}
     args, artifacts = _scoped(args, artifacts, needed, ref)
     return args, artifacts, needed
 

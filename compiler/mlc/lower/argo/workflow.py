@@ -75,10 +75,16 @@ class Builder:
                             % (k8s(s), o.name) for s, st in plan.steps.items()
                             for o in st.outputs if not o.artifact}
         self.cache_config_map = f"mlc-cache-{plan.base_name}"
-        # the run that wrote a cached producer's artifacts, for its consumers' keys
+        # cached producers whose consumers read their artifacts under the run that wrote them
+        self.reporting = {s for s in plan.steps if reads_producer_run(plan, s)}
+        # ... of which those whose own main-DAG task runs the container: that task's outputs
+        # hold the artifacts, which main-DAG consumers are handed (`in_main_workflow`)
+        self.handing = {s for s in self.reporting if not plan.steps[s].foreach
+                        and plan.steps[s].unit in (Unit.KEYED, Unit.CONTAINER)}
+        # the run that wrote a cached producer's artifacts, for its other consumers' keys
         self.from_args = {from_param(s): "{{tasks.%s.outputs.parameters.%s}}"
-                          % (k8s(s), RUN_OUTPUT) for s in plan.steps
-                          if reads_producer_run(plan, s)}
+                          % (k8s(s), RUN_OUTPUT) for s in self.reporting}
+        self.runs_read: set[str] = set()  # the `from-<producer>` parameters tasks pass
         self.labels, self.annotations = resource_labels(plan)
 
     # -- labels (SPEC 11) ------------------------------------------------------------------
@@ -152,8 +158,13 @@ class Builder:
             elif n in self.output_args:
                 out[n] = self.output_args[n]
             elif n in self.from_args:
-                out[n] = self.from_args[n]
+                out[n] = self.producer_run(n)
         return out
+
+    def producer_run(self, param: str) -> str:
+        """The argument for a `from-<producer>` parameter: the producer task's `mlc-run`."""
+        self.runs_read.add(param)
+        return self.from_args[param]
 
     def list_sources(self, step: StepPlan) -> set[str]:
         """Steps whose outputs are the lists a step's dimensions iterate over."""
@@ -208,7 +219,7 @@ class Builder:
         if deploys:
             templates += shared_templates()
         main = {"name": "main", "dag": {"tasks": tasks}}
-        drop_unread_run_outputs(self.plan, [main] + templates)
+        drop_unread_run_outputs(self, templates)
         return [main] + templates, tasks
 
     def workflow_template(self) -> dict:
@@ -252,17 +263,13 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-def drop_unread_run_outputs(plan: Plan, templates: list[dict]) -> None:
+def drop_unread_run_outputs(ctx: ArgoContext, templates: list[dict]) -> None:
     """A cached step of the main DAG reports its run (`mlc-run`) for whoever reads its
     artifacts by key; where every consumer is handed them instead (`in_main_workflow`),
-    nothing reads it, and it goes."""
-    text = json.dumps(templates)
+    no task passes it on (`producer_run`), and it goes."""
     by_name = {t["name"]: t for t in templates}
-    for name, step in plan.steps.items():
-        if not reads_producer_run(plan, name) or step.foreach or \
-                step.unit not in (Unit.KEYED, Unit.CONTAINER):
-            continue
-        if "tasks.%s.outputs.parameters.%s" % (k8s(name), RUN_OUTPUT) in text:
+    for name in sorted(ctx.handing):
+        if from_param(name) in ctx.runs_read:
             continue
         template = by_name[k8s(name)]
         outputs = template.get("outputs", {})
