@@ -1,8 +1,8 @@
 """Validated scalar types of SPEC 7, each failing with its own diagnostic code and hint.
 
-Every type is a `PlainValidator`, so pydantic never coerces and the message is always mlc's:
-an error carries `{code, message, hint, at}` in its context (`at` relocates a model-level error
-to one of the model's fields).
+Every type is a plain validator function, so pydantic never coerces and the message is always
+mlc's: an error carries `{code, message, hint, at}` in its context (`at` relocates a model-level
+error to one of the model's fields).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Annotated, Any
 
-from pydantic import Discriminator, PlainValidator, Tag, WithJsonSchema
-from pydantic_core import PydanticCustomError
+from pydantic import Discriminator, Tag
+from pydantic_core import PydanticCustomError, core_schema
 
 from ..diagnostics.suggest import close_match
 
@@ -64,9 +64,27 @@ def is_reference_text(v: Any) -> bool:
     return isinstance(v, str) and "${{" in v
 
 
+class _Validated:
+    """What `PlainValidator(validator)` and `WithJsonSchema(schema)` give a field, built
+    directly: a plain validator function (no serialization schema of the base type, no
+    signature inspection: `validator` takes the value only) and the given JSON schema."""
+
+    __slots__ = ("validator", "schema")
+
+    def __init__(self, validator: Callable[[Any], Any], schema: dict) -> None:
+        self.validator = validator
+        self.schema = schema
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        return core_schema.no_info_plain_validator_function(self.validator)
+
+    def __get_pydantic_json_schema__(self, core: Any, handler: Any) -> dict:
+        return dict(self.schema)
+
+
 def _typed(base: Any, validator: Callable[[Any], Any], schema: dict) -> Any:
-    """`Annotated[base, PlainValidator(validator), WithJsonSchema(schema)]` (Python 3.10 safe)."""
-    return Annotated[(base, PlainValidator(validator), WithJsonSchema(schema))]
+    """`base`, checked by `validator` alone, documented as `schema` (Python 3.10 safe)."""
+    return Annotated[(base, _Validated(validator, schema))]
 
 
 # --- strings and names ------------------------------------------------------------------------
