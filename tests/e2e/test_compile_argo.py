@@ -698,9 +698,10 @@ def test_consumers_of_a_cached_step_read_the_run_that_wrote_it(tmp_path) -> None
 
 
 def test_a_consumer_in_a_fanout_still_reads_the_producer_run(tmp_path) -> None:
-    """A cached producer without foreach whose consumer fans out: the consumer's items run
-    in their own DAG (or child Workflows), out of reach of the producer task's outputs, so
-    they read its artifacts under the run it reports (`mlc-run`, `from-<producer>`)."""
+    """A cached producer without foreach with two consumers: one in the main DAG, one that
+    fans out. The fan-out's items run in their own DAG (or child Workflows), out of reach of
+    the producer task's outputs, so they read its artifacts under the run it reports
+    (`mlc-run`, `from-<producer>`), which it therefore keeps; the other is handed them."""
     spec = tmp_path / "mlc.yaml"
     spec.write_text(
         "apiVersion: mlc/v1\nproject: {name: fan, version: 1.0.0}\nsteps:\n"
@@ -709,8 +710,12 @@ def test_a_consumer_in_a_fanout_still_reads_the_producer_run(tmp_path) -> None:
         "  each:\n    image: python:3.12-slim\n"
         "    command: python e.py --in ${{ inputs.d }} --x ${{ foreach.x }}\n"
         "    foreach: {x: [1, 2]}\n    inputs: {d: \"${{ steps.prep.outputs.d }}\"}\n"
+        "  once:\n    image: python:3.12-slim\n    command: python o.py --in ${{ inputs.d }}\n"
+        "    inputs: {d: \"${{ steps.prep.outputs.d }}\"}\n"
         "targets:\n  argo: {artifact_store: \"s3://b/p/\"}\n")
-    doc = load(compiled(spec, tmp_path / "out"))[0]
+    out = compiled(spec, tmp_path / "out")
+    assert all_errors(out) == []  # the strict upstream schema and the structural checks
+    doc = load(out)[0]
     templates = {t["name"]: t for t in doc["spec"]["templates"]}
     main = {t["name"]: t for t in templates["main"]["dag"]["tasks"]}
     produced = {p["name"]: p for p in templates["prep"]["outputs"]["parameters"]}
@@ -719,6 +724,10 @@ def test_a_consumer_in_a_fanout_still_reads_the_producer_run(tmp_path) -> None:
     assert args["from-prep"] == "{{tasks.prep.outputs.parameters.mlc-run}}"
     data = next(a for a in templates["each"]["inputs"]["artifacts"] if a["name"] == "in-d")
     assert data["s3"]["key"] == "p/{{inputs.parameters.from-prep}}/prep/d"
+    handed = {"name": "in-d", "from": "{{tasks.prep.outputs.artifacts.out-d}}"}
+    assert handed in main["once"]["arguments"]["artifacts"]
+    assert not any(p["name"].startswith("from-")
+                   for p in templates["once"]["inputs"].get("parameters", []))
 
 
 def test_a_cache_hit_copies_the_restored_outputs_into_this_run(tmp_path) -> None:
