@@ -118,16 +118,20 @@ def run_local(plan: Plan, project: Path, *, params: dict[str, Any], run: dict[st
     log(f"run {run_id} of {plan.project} ({profile}), {parallel} in parallel")
     python = shutil.which("python", path=base_env.get("PATH")) or "none on PATH"
     log(f"steps run with `python` = {python} (mlc runs on {sys.executable})")
-    report = reporter(stream)
-    scheduler = Scheduler(plan, ctx, parallel, report)
+    scheduler = Scheduler(plan, ctx, parallel, None)
     previous = os.getcwd()
     os.chdir(project)  # commands run here (SPEC 12); every path of the run is absolute
+    report = None
     try:
+        scheduler.start_lanes()  # forked while mlc has one thread: before the live view's
+        report = scheduler.reporter = reporter(stream)
         with stop_on_signals() as caught:
             scheduler.run()
     finally:
         os.chdir(previous)
-        report.close()
+        scheduler.close_lanes()
+        if report is not None:
+            report.close()
         finished = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         record = run_record(plan, scheduler, params, run["started_at"], finished, run_id)
         try:

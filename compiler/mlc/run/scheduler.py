@@ -5,14 +5,18 @@ A step starts when every step it depends on has succeeded; it expands into tasks
 trials); after a failure nothing new starts, running work finishes, the run fails.
 
 `--parallel` worker threads take ready tasks and book their results themselves, under one lock;
-preparing a task, spawning it and waiting for it happen outside the lock (see Scheduler).
+preparing a task, spawning it and waiting for it happen outside the lock (see Scheduler), in a
+lane of the worker's own where the machine allows (lanes.py): a process, so that the Python of
+two tasks runs at once.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
+import time
 import traceback
 from collections import Counter, deque
 from dataclasses import dataclass, field
@@ -25,9 +29,12 @@ from ..runtime import items as item_rules
 from ..runtime import select as select_rules
 from .executor import Attempt
 from .folders import os_problem, stage_collection, stage_input, write_json
+from .lanes import FLUSH_S, Halt, Lane, LaneLost, Worker, start_lanes
 from .outputs import read_value
 from .progress import gate_failure_text
 from .tasks import Context, Task, TaskFailed, TaskRunner
+
+BATCH = 64  # tasks a lane is handed at most at once (lanes.py)
 
 
 @dataclass
@@ -114,50 +121,186 @@ class Scheduler:
         self.active: list[StepState] = []  # steps with tasks not yet started
         self.changed = True                # a step ended: look for steps that can start
         self.cond = threading.Condition()
+        self.lanes: list[Lane] = []        # worker n hands its tasks to lanes[n]
+        self.halt: Halt | None = None      # the lanes read it before each task
+        self.parent = os.getpid()          # a lane whose parent has gone starts nothing
+
+    def start_lanes(self) -> None:
+        """Fork one lane a worker (lanes.py), while mlc has one thread; none with one worker."""
+        self.halt, self.parent = Halt(), os.getpid()
+        self.lanes = start_lanes(self.parallel, self._serve, self.ctx.executor.stop_all)
 
     # -- the loop ---------------------------------------------------------------------------
     def run(self) -> None:
-        workers = [threading.Thread(target=self._work, name=f"mlc-worker-{n}", daemon=True)
+        workers = [Worker(functools.partial(self._work, n), f"mlc-worker-{n}")
                    for n in range(self.parallel)]
         try:
             for worker in workers:
                 worker.start()
             for worker in workers:
-                worker.join()
+                worker.done.wait()
         except KeyboardInterrupt:
             with self.cond:
                 self.interrupted = True
                 self.reason = "interrupted"
+                self._halt()
                 self.cond.notify_all()
+            self._stop_lanes()
             self.ctx.executor.stop_all()
-            for worker in workers:
-                _join(worker)
+            for worker in workers:  # a second Ctrl-C: the lanes' attempts are killed too
+                if worker.is_alive() or worker.ident is not None:
+                    worker.wait(self._stop_lanes)
+        finally:
+            self.close_lanes()  # a worker that never started leaves its lane open
         self._skip_the_rest()
 
-    def _work(self) -> None:
-        while True:
-            with self.cond:
-                picked = self._next()
-                if picked is None:
-                    self.cond.notify_all()
-                    return
-            state, task = picked
-            try:
-                status, message = self._run_task(state, task)
-            except OSError as exc:  # the machine, not mlc: a full disk, a file in the way
-                status, message = "failed", os_problem(exc)
-            except Exception as exc:  # noqa: BLE001 - a bug in one task must not hang the run
-                if os.environ.get("MLC_DEBUG"):
-                    traceback.print_exception(exc)
-                status, message = "failed", f"internal error: {exc!r}"
-            with self.cond:
-                try:
-                    self._finished(state, task, status, message)
-                finally:
-                    self.cond.notify_all()
+    def close_lanes(self) -> None:
+        for lane in self.lanes:
+            lane.close()
 
-    def _next(self) -> tuple[StepState, Task] | None:
-        """The next task to run (under the lock), waiting while others run; None when the run
+    def _stop_lanes(self) -> None:
+        for lane in self.lanes:
+            lane.stop()
+
+    def _halt(self) -> None:
+        if self.halt is not None:
+            self.halt.set()
+
+    def _work(self, n: int = 0) -> None:
+        lane = self.lanes[n] if n < len(self.lanes) else None
+        try:
+            while True:
+                with self.cond:
+                    picked = self._next()
+                    if picked is None:
+                        self.cond.notify_all()
+                        return
+                    state, tasks = picked
+                    if lane is not None:
+                        request = self._request(lane, state, tasks)
+                if lane is None:
+                    status, message = self._run_safely(state, tasks[0])
+                    with self.cond:
+                        try:
+                            self._finished(state, tasks[0], status, message)
+                        finally:
+                            self._release(state)
+                            self.cond.notify_all()
+                else:
+                    self._in_lane(lane, state, tasks, request)
+        finally:
+            if lane is not None:
+                lane.close()
+
+    def _run_safely(self, state: StepState, task: Task) -> tuple[str, str]:
+        try:
+            return self._run_task(state, task)
+        except OSError as exc:  # the machine, not mlc: a full disk, a file in the way
+            return "failed", os_problem(exc)
+        except Exception as exc:  # noqa: BLE001 - a bug in one task must not hang the run
+            if os.environ.get("MLC_DEBUG"):
+                traceback.print_exception(exc)
+            return "failed", f"internal error: {exc!r}"
+
+    # -- lanes ------------------------------------------------------------------------------
+    def _request(self, lane: Lane, state: StepState, tasks: list[Task]) -> dict:
+        """What `lane` needs to run `tasks` (under the lock): the tasks, and what the run learnt
+        since the lane was forked that they may read."""
+        request: dict[str, Any] = {"step": state.name, "tasks": [
+            (t.key, t.item, t.trial, t.trial_values) for t in tasks]}
+        values = self.ctx.value_outputs
+        if len(values) != len(lane.sent_values):
+            request["values"] = {k: v for k, v in values.items() if k not in lane.sent_values}
+            lane.sent_values.update(request["values"])
+        items = {}
+        for art in state.plan.artifacts:
+            if art.mode is Mode.FANIN and art.producer not in lane.sent_items and \
+                    self.plan.steps[art.producer].foreach:
+                items[art.producer] = self.states[art.producer].items
+                lane.sent_items.add(art.producer)
+        if items:
+            request["items"] = items
+        return request
+
+    def _in_lane(self, lane: Lane, state: StepState, tasks: list[Task], request: dict) -> None:
+        """Hand `tasks` to `lane`; book each answer as it comes. A task the lane did not start
+        (the run halted) is pending again, and skipped at the end of the run."""
+        done = 0
+        try:
+            lane.send(request)
+            while done < len(tasks):
+                answers = lane.answers()
+                with self.cond:
+                    for answer in answers:
+                        task = tasks[done]
+                        done += 1
+                        if answer is None:
+                            state.mark(task, "pending")
+                            continue
+                        status, message, task.attempts, task.stderr, gate, lines = answer
+                        if gate:
+                            state.gate_failed = True
+                        for line in lines:
+                            self.ctx.log(line)
+                        self._finished(state, task, status, message)
+                    self.cond.notify_all()
+        except LaneLost as exc:
+            with self.cond:
+                self._lost(state, tasks[done:], str(exc))
+        finally:
+            with self.cond:
+                self._release(state)
+                self.cond.notify_all()
+
+    def _lost(self, state: StepState, tasks: list[Task], why: str) -> None:
+        """A lane ended before answering for `tasks` (under the lock). It ran them in order and
+        made each one's folder first: the last with a folder was running, and fails with `why`;
+        those before it ended but their answers are lost (they count as skipped, and run.log
+        says so); those after it never started."""
+        started = [t for t in tasks if os.path.isdir(
+            self.ctx.folders.task_path(t.step, t.key, t.trial))]
+        running = started[-1] if started else tasks[0]
+        for task in tasks:
+            if task is not running:
+                state.mark(task, "pending")
+        lost = [t.label() for t in started[:-1]]
+        if lost:
+            self.ctx.log(f"the results of {len(lost)} task(s) were lost with mlc's worker "
+                         f"process: {', '.join(lost)}")
+        self._finished(state, running, "failed", why)
+
+    def _serve(self, request: dict, send: Any) -> None:
+        """In a lane: run the request's tasks one by one as a worker thread would, and send
+        their answers (together, when tasks end within FLUSH_S of each other); a task is not
+        started once the run has halted, a task of this request failed or mlc has gone."""
+        self.ctx.value_outputs.update(request.get("values", {}))
+        for producer, items in request.get("items", {}).items():
+            self.states[producer].items = [(key, item) for key, item in items]
+        state = self.states[request["step"]]
+        lines: list[str] = []
+        self.ctx.log = lines.append
+        going, answers, sent = True, [], time.monotonic()
+        for key, item, trial, trial_values in request["tasks"]:
+            if not going or self.halt or self.ctx.executor.stopping.is_set() or \
+                    os.getppid() != self.parent:
+                answers.append(None)
+                continue
+            task = Task(state.name, key, item, trial, trial_values)
+            state.gate_failed = False
+            status, message = self._run_safely(state, task)
+            going = status not in ("failed", "interrupted")
+            answers.append((status, message, task.attempts, task.stderr, state.gate_failed,
+                            lines[:]))
+            lines.clear()
+            now = time.monotonic()
+            if not going or now - sent >= FLUSH_S:
+                send(answers)
+                answers, sent = [], now
+        if answers:
+            send(answers)
+
+    def _next(self) -> tuple[StepState, list[Task]] | None:
+        """The next tasks to run (under the lock), waiting while others run; None when the run
         has nothing left to start."""
         while True:
             if self.failed or self.interrupted:
@@ -173,20 +316,26 @@ class Scheduler:
                 return None
             self.cond.wait()
 
-    def _pick(self) -> tuple[StepState, Task] | None:
+    def _pick(self) -> tuple[StepState, list[Task]] | None:
+        """Tasks of one step for one worker: one, or with lanes, while the step has many more
+        tasks left than it may run at once, up to BATCH (a lane runs them one after another,
+        so they hold one slot)."""
         if self.running >= self.parallel:
             return None
         for state in self.active:
             cap = min(state.plan.max_parallel or self.parallel, self.parallel)
             if state.queue and state.running < cap:
-                task = state.queue.popleft()
-                state.mark(task, "running")
+                queue = state.queue
+                size = min(BATCH, len(queue) // (4 * cap)) if self.lanes else 1
+                tasks = [queue.popleft() for _ in range(max(1, size))]
+                for task in tasks:
+                    state.mark(task, "running")
+                    self.reporter.task_started(state, task)
                 state.running += 1
                 self.running += 1
-                if not state.queue:
+                if not queue:
                     self.active.remove(state)
-                self.reporter.task_started(state, task)
-                return state, task
+                return state, tasks
         return None
 
     def _start_ready_steps(self) -> None:
@@ -207,19 +356,24 @@ class Scheduler:
                 continue
             self._expand(state)
 
-    def _finished(self, state: StepState, task: Task, status: str, message: str) -> None:
+    def _release(self, state: StepState) -> None:
+        """A worker's tasks of `state` are over: their slot is free."""
         state.running -= 1
         self.running -= 1
+
+    def _finished(self, state: StepState, task: Task, status: str, message: str) -> None:
         state.mark(task, status)
         if message:
             task.message = message
         self.reporter.task_finished(state, task)
         if task.status == "failed":
+            self._halt()
             self.failed, self.reason = True, self.reason or "step_failed"
             state.status = "failed"
             state.message = f"{task.label()} failed: {task.message}"
             return
         if task.status == "interrupted":
+            self._halt()
             self.interrupted = True
             self.reason = self.reason or "interrupted"
             return
@@ -475,12 +629,3 @@ def run_record(plan: Plan, scheduler: Scheduler, params: dict, started: str,
 
 def save_record(path: Path, record: dict) -> None:
     write_json(path, record)
-
-
-def _join(worker: threading.Thread) -> None:
-    """Join a worker; a second Ctrl-C while attempts end is not an error."""
-    while worker.is_alive():
-        try:
-            worker.join()
-        except KeyboardInterrupt:
-            continue
