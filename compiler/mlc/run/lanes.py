@@ -190,6 +190,8 @@ def _lane(requests: int, results: int, serve: Callable, stop: Callable[[], None]
         while view:
             view = view[os.write(results, view):]
 
+    failed: list[int] = []
+
     def work() -> None:
         with os.fdopen(requests, "rb") as reader:
             try:
@@ -197,11 +199,17 @@ def _lane(requests: int, results: int, serve: Callable, stop: Callable[[], None]
                     serve(json.loads(line), answer)
             except BrokenPipeError:  # the parent has gone
                 return
+            except Exception as exc:  # noqa: BLE001 - a bug: the parent reports the exit code
+                if os.environ.get("MLC_DEBUG"):
+                    import traceback
+
+                    traceback.print_exception(exc)
+                failed.append(70)
 
     worker = Worker(work, "mlc-lane")
     worker.start()
     worker.wait(stop)  # STOP ends the running attempt; a second STOP kills it at once
-    return 0
+    return failed[0] if failed else 0
 
 
 class Worker(threading.Thread):

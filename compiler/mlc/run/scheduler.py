@@ -243,6 +243,8 @@ class Scheduler:
                         for line in lines:
                             self.ctx.log(line)
                         self._finished(state, task, status, message)
+                    if done < len(tasks) and not (self.failed or self.interrupted):
+                        self.reporter.task_started(state, tasks[done])
                     self.cond.notify_all()
         except LaneLost as exc:
             with self.cond:
@@ -330,7 +332,7 @@ class Scheduler:
                 tasks = [queue.popleft() for _ in range(max(1, size))]
                 for task in tasks:
                     state.mark(task, "running")
-                    self.reporter.task_started(state, task)
+                self.reporter.task_started(state, tasks[0])  # the others as their turn comes
                 state.running += 1
                 self.running += 1
                 if not queue:
