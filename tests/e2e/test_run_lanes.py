@@ -89,7 +89,8 @@ def test_a_lane_that_is_killed_fails_its_task_and_the_run_ends(tmp_path) -> None
     proc = start(tmp_path, fan_out(200, command), "--parallel", "2")
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 1, err
-    assert "s i=30: FAILED" in err and "ended (killed by signal 9)" in err, err
+    assert "s i=30: FAILED after 1 attempt(s): mlc's worker process ended (killed by signal 9)" \
+        in err, err
     assert record(tmp_path)["steps"]["s"]["items"]["failed"] >= 1
     assert "Traceback" not in err
 

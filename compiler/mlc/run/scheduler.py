@@ -262,6 +262,10 @@ class Scheduler:
         started = [t for t in tasks if os.path.isdir(
             self.ctx.folders.task_path(t.step, t.key, t.trial))]
         running = started[-1] if started else tasks[0]
+        if started:  # it began its first attempt at least: its log's tail goes with the failure
+            running.attempts = running.attempts or 1
+            running.stderr = self.ctx.folders.task_path(
+                running.step, running.key, running.trial) + "/stderr.log"
         for task in tasks:
             if task is not running:
                 state.mark(task, "pending")
