@@ -234,8 +234,10 @@ def _metaflow(py: str, parallel: int, tmp: str, anchor: float) -> None:
                          "METAFLOW_DEFAULT_DATASTORE": "local",
                          "METAFLOW_DEFAULT_METADATA": "local"}
     start = time.perf_counter()
-    done = subprocess.run([py, "fan.py", "run", "--max-workers", str(parallel)], cwd=tmp,
-                          env=env, capture_output=True)
+    # --max-num-splits: Metaflow refuses a foreach of more than 100 children by default
+    done = subprocess.run([py, "fan.py", "run", "--max-workers", str(parallel),
+                           "--max-num-splits", str(ITEMS)], cwd=tmp, env=env,
+                          capture_output=True)
     took = time.perf_counter() - start
     if done.returncode != 0:
         print(f"\n-- Metaflow failed (exit {done.returncode}):\n"
