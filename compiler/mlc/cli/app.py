@@ -11,6 +11,7 @@ import typer
 from .. import __version__
 from . import options as opt
 from .help import Command
+from .memory import settle
 
 app = typer.Typer(
     name="mlc",
@@ -71,6 +72,7 @@ def validate(
     from ..api import UsageError, validate as run_validate
     from .report import report
 
+    settle()
     diags = []
     try:
         for file in files or ["mlc.yaml"]:
@@ -117,6 +119,8 @@ def compile(  # noqa: A001 - the command is called compile
     from ..api import UsageError, compile as run_compile
     from ..render import WriteMode
     from .report import report
+
+    settle()
 
     if sum((check, diff, stdout)) > 1:
         raise usage_error("--check, --diff and --stdout exclude each other")

@@ -9,6 +9,7 @@ import sys
 
 from .. import __version__
 from .app import app
+from .memory import finish
 
 
 def main() -> None:
@@ -16,6 +17,7 @@ def main() -> None:
     try:
         app(prog_name="mlc")
     except SystemExit:
+        finish()
         raise
     except KeyboardInterrupt:
         sys.stderr.write("mlc: interrupted\n")

@@ -4,8 +4,6 @@ item groups, the unit per item, the outputs that need an index.json, child runs.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from .model import ChildRuns, DeployPlan, ItemGroup, Mode, StepPlan, Unit
 
 
@@ -51,9 +49,19 @@ def decompose(steps: dict[str, StepPlan], deploys: dict[str, DeployPlan],
         if step.foreach or step.sweep:
             group = owners.setdefault(step.dims, name)
             members.setdefault(group, []).append(name)
-        out[name] = replace(step, unit=unit_of(step), group=group,
+        out[name] = _evolve(step, unit=unit_of(step), group=group,
                             index_outputs=indexed.get(name, ()),
                             child_runs=child_runs.get(name))
     groups = {owner: ItemGroup(owner, tuple(names), steps[owner].dims)
               for owner, names in members.items()}
     return out, groups
+
+
+def _evolve(step: StepPlan, **changes: object) -> StepPlan:
+    """`dataclasses.replace(step, **changes)` for the fields decompose sets, at a seventh of its
+    cost (thousands of steps): StepPlan has no `__post_init__`, no slots, no init=False field."""
+    new = object.__new__(StepPlan)
+    fields = new.__dict__
+    fields.update(step.__dict__)
+    fields.update(changes)
+    return new

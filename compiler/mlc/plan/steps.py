@@ -209,8 +209,8 @@ class StepBuilder(Resolver):
         self.env[var] = EnvVar(var, value)
 
     def base_env(self, params: tuple[str, ...], outputs: tuple[OutputSpec, ...]) -> None:
-        for field in ("id", "date", "started_at"):
-            self.set_env("run", field, (Slot(SlotKind.RUN, field),))
+        for field, slot in _RUN_SLOTS:
+            self.set_env("run", field, (slot,))
         for p in params:
             self.set_env("param", p, (Slot(SlotKind.PARAM, p),))
         for dim in getattr(self.step, "foreach", {}) or {}:
@@ -236,10 +236,10 @@ class StepBuilder(Resolver):
         step = self.step
         config: dict = {
             "mlc_step_config": 1, "project": self.doc.project.name, "profile": self.cfg.profile,
-            "target": Slot(SlotKind.TARGET), "run": Slot(SlotKind.RUN_OBJECT), "step": self.name,
+            "target": _TARGET, "run": _RUN_OBJECT, "step": self.name,
             "type": step.type,
-            "item": Slot(SlotKind.ITEM_OBJECT) if getattr(step, "foreach", None) else {},
-            "trial": Slot(SlotKind.TRIAL_OBJECT) if getattr(step, "sweep", None) else None,
+            "item": _ITEM_OBJECT if getattr(step, "foreach", None) else {},
+            "trial": _TRIAL_OBJECT if getattr(step, "sweep", None) else None,
             "params": {p: Slot(SlotKind.PARAM_JSON, p) for p in params},
             "inputs": dict(self.handles),
             "outputs": {o.name: {"type": o.type, "path": PathSlot(PathKind.OUTPUT, o.name)}
@@ -363,6 +363,12 @@ class StepBuilder(Resolver):
         return material
 
 
+# Slots every step has (immutable: one of each serves all steps)
+_RUN_SLOTS = tuple((field, Slot(SlotKind.RUN, field)) for field in ("id", "date", "started_at"))
+_TARGET, _RUN_OBJECT = Slot(SlotKind.TARGET), Slot(SlotKind.RUN_OBJECT)
+_ITEM_OBJECT, _TRIAL_OBJECT = Slot(SlotKind.ITEM_OBJECT), Slot(SlotKind.TRIAL_OBJECT)
+
+
 def _described(piece: Slot | PathSlot) -> str:
     """A slot's text in the static cache key: its kind and name (the value varies)."""
     if isinstance(piece, PathSlot):
@@ -376,6 +382,11 @@ def describe(text: Text) -> str:
 
 
 def describe_json(node: Any) -> Any:
+    kind = type(node)
+    if kind is dict:
+        return {k: describe_json(v) for k, v in node.items()}
+    if kind is str or node is None:
+        return node
     if isinstance(node, (Slot, PathSlot)):
         return _described(node)
     if isinstance(node, StrText):

@@ -66,7 +66,7 @@ def render_json(node: Any, raw: Callable[[Slot], str], escaped: Callable[[Slot],
         return f"\0{len(rendered) - 1}\0"
 
     text = _safe(json.dumps(node, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
-                            default=placeholder))
+                            default=placeholder, check_circular=False))
     if not rendered:
         return text
     return _PLACEHOLDER.sub(lambda m: rendered[int(m[1])], text)
@@ -124,7 +124,8 @@ def json_template(node: Any, now: Callable[[Any], str | None] | None = None) -> 
     return tuple(out)
 
 
-_ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(v, ensure_ascii=False)
+_ENCODE = json.JSONEncoder(ensure_ascii=False,  # json.dumps(v, ensure_ascii=False), for trees
+                           check_circular=False).encode
 _ENCODE_STR = json.encoder.encode_basestring  # the same, for a str (the C function)
 
 
@@ -185,9 +186,14 @@ def static_digest(step) -> str:
     """sha256 of the static part of a step's SPEC 6.7 cache key (and its sweep's trials)."""
     import hashlib
 
-    static = json.dumps({"static": step.cache_material, "trials": step.trials},
-                        sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    static = _CANONICAL({"static": step.cache_material, "trials": step.trials})
     return hashlib.sha256(static.encode("utf-8")).hexdigest()
+
+
+# Plans are trees (no cycles), so the encoders skip json's cycle check, which costs as much as
+# the encoding itself on these small documents (thousands of steps)
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                              check_circular=False).encode
 
 
 def resource_labels(plan) -> tuple[dict, dict]:

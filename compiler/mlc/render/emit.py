@@ -52,9 +52,11 @@ def _single_ok(text: str) -> bool:
 def _plain_ok(text: str, flow: bool) -> bool:
     if not (_FLOW_PLAIN if flow else _PLAIN).match(text):
         return False
-    if text.lower() in _SPECIAL or text.endswith(" ") or _COLONISH.match(text):
+    if text[-1] == " " or len(text) <= 5 and text.lower() in _SPECIAL:
         return False
-    return not _NUMBERISH.match(text)
+    if text[0] in "0123456789.":  # only these can start a number or a sexagesimal
+        return not (_COLONISH.match(text) or _NUMBERISH.match(text))
+    return True
 
 
 def scalar(value: Any, flow: bool = False) -> str:
@@ -76,6 +78,10 @@ def scalar(value: Any, flow: bool = False) -> str:
     return _text(str(value), flow)
 
 
+_QUOTE = json.encoder.encode_basestring  # json.dumps(text, ensure_ascii=False), without its
+# Python layers (the C function, where there is one)
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def _text(text: str, flow: bool) -> str:
     """A string scalar (documents repeat most strings: keys, names, paths)."""
@@ -85,7 +91,7 @@ def _text(text: str, flow: bool) -> str:
         # JSON payloads: single quotes keep their `"` unescaped (YAML 1.1 and 1.2 alike); a
         # `'` is written twice, cheaper than escaping every `"` (a launch manifest)
         return "'" + text.replace("'", "''") + "'"
-    quoted = json.dumps(text, ensure_ascii=False)
+    quoted = _QUOTE(text)
     if _raw_ok(quoted):
         return quoted
     return "".join(c if _raw_ok(c) else (f"\\u{ord(c):04x}" if ord(c) < 0x10000

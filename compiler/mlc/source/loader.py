@@ -232,6 +232,9 @@ def _tag_text(tag: str) -> str:
     return "!!" + tag[len(TAG_PREFIX):] if tag.startswith(TAG_PREFIX) else tag
 
 
+_new_span = tuple.__new__  # Span(...) without the Python frame of its __new__
+
+
 class _Frame:
     __slots__ = ("node", "is_map", "key", "kspan", "key_bad", "anchor", "start_count", "height",
                  "path", "mark")
@@ -348,11 +351,45 @@ class _Builder:
 
     def span(self, ev: Any, style: str) -> Span:
         m = ev.start_mark
-        return Span(m.line + 1, m.column + 1, m.index, ev.end_mark.index, style)
+        return _new_span(Span, (m.line + 1, m.column + 1, m.index, ev.end_mark.index, style))
 
     def scalar(self, ev: ScalarEvent) -> None:
         raw = ev.value if self.restore is None else ev.value.translate(self.restore)
         style = ev.style or ""
+        tag = ev.tag
+        if tag is None and ev.anchor is None and self.stack:
+            # the common case, inline: a value (or key) of a mapping or sequence
+            value = (resolve_plain(raw) if raw else None) if style == "" and ev.implicit[0] \
+                else raw
+            m = ev.start_mark
+            span = _new_span(Span, (m.line + 1, m.column + 1, m.index, ev.end_mark.index, style))
+            top = self.stack[-1]
+            if top.is_map:
+                if top.key is _NO_KEY:
+                    self.set_key(top, value, span, style == "", raw)
+                    return
+                key = top.key
+                top.key = _NO_KEY
+                if top.key_bad:
+                    top.key_bad = False
+                    return
+                node: YMap = top.node
+                if key in node:
+                    self.duplicate(top, key, top.kspan)
+                    return
+                node[key] = value
+                node.kspans[key] = top.kspan
+                node.vspans[key] = span
+            else:
+                seq: YSeq = top.node
+                key = len(seq)
+                seq.append(value)
+                seq.ispans.append(span)
+            if style == "" and 0 < len(raw) <= 3 and raw.lower() in YAML11_BOOLEANS:
+                self.yaml11.append((top.path + (key,), span, raw))
+            if type(value) is BadScalar:
+                self.deferred.append((top.path + (key,), span, value.reason))
+            return
         self.check_tag(ev, CORE_SCALAR_TAGS, "scalar")
         if ev.tag is not None:
             try:
@@ -396,7 +433,7 @@ class _Builder:
         node = frame.node
         m = frame.mark
         style = "{" if frame.is_map else "["
-        span = Span(m.line + 1, m.column + 1, m.index, ev.end_mark.index, style)
+        span = _new_span(Span, (m.line + 1, m.column + 1, m.index, ev.end_mark.index, style))
         node.span = span
         height = frame.height + 1
         if frame.anchor is not None:

@@ -44,6 +44,12 @@ from .types import (
     tagged,
 )
 
+# Empty defaults come from a factory: pydantic deep-copies a mutable default for every model
+# it builds (thousands of steps, several fields each), and calls a factory at C speed
+# (the JSON Schema still says `default: {}`)
+_EMPTY_MAP: Any = Field(default_factory=dict, json_schema_extra={"default": {}})
+_EMPTY_LIST: Any = Field(default_factory=list, json_schema_extra={"default": []})
+
 ACCELERATORS = ("nvidia-t4", "nvidia-l4", "nvidia-a10g", "nvidia-v100", "nvidia-a100-40gb",
                 "nvidia-a100-80gb", "nvidia-h100-80gb", "nvidia-h200-141gb")
 OUTPUT_TYPES = ("dataset", "model", "dir", "metrics", "file", "string", "integer", "number",
@@ -84,7 +90,7 @@ class Project(Model):
     name: ProjectName
     version: SemVer
     description: Optional[Text] = None
-    labels: dict[LabelKey, LabelValue] = {}
+    labels: dict[LabelKey, LabelValue] = _EMPTY_MAP
 
 
 _PARAM_CHECK = {
@@ -153,7 +159,7 @@ class Table(Model):
 
 class _SourceBase(Model):
     credentials: Optional[Binding] = None
-    tables: dict[Name, Table] = {}
+    tables: dict[Name, Table] = _EMPTY_MAP
 
 
 class Snowflake(_SourceBase):
@@ -301,16 +307,16 @@ CacheField = scalar_or_map(Bool, CacheSpec)
 
 
 class _StepBase(Model):
-    needs: list[Name] = []
+    needs: list[Name] = _EMPTY_LIST
 
 
 class _ContainerStep(_StepBase):
     image: Text
     command: Command
-    env: dict[EnvName, Scalar] = {}
-    inputs: dict[Name, InputValue] = {}
-    outputs: dict[Name, Output] = {}
-    foreach: dict[Name, ForeachBinding] = {}
+    env: dict[EnvName, Scalar] = _EMPTY_MAP
+    inputs: dict[Name, InputValue] = _EMPTY_MAP
+    outputs: dict[Name, Output] = _EMPTY_MAP
+    foreach: dict[Name, ForeachBinding] = _EMPTY_MAP
     max_parallel: Optional[Int(1)] = None
     resources: Optional[Resources] = None
     retries: Optional[RetriesField] = None
@@ -422,7 +428,7 @@ class EvaluateStep(_ContainerStep):
     baseline: Optional[Text] = None
     datasets: dict[Name, Binding] = Field(min_length=1)
     metrics: list[MetricName] = Field(min_length=1)
-    gates: list[Gate] = []
+    gates: list[Gate] = _EMPTY_LIST
 
 
 # deploy ----------------------------------------------------------------------------------------
@@ -592,7 +598,7 @@ class _KubeTarget(Model):
     service_account: Optional[Text] = None
     mesh: one_of("none", "istio") = "none"
     monitoring: Optional[Monitoring] = None
-    accelerators: dict[one_of(*ACCELERATORS), dict[LabelKey, Scalar]] = {}
+    accelerators: dict[one_of(*ACCELERATORS), dict[LabelKey, Scalar]] = _EMPTY_MAP
     runtime_image: Optional[Text] = None
     limits: Optional[KubeLimits] = None
 
@@ -634,7 +640,7 @@ class StepFunctionsTarget(Model):
     job_role: Optional[Text] = None
     scheduler_role: Optional[Text] = None
     model_role: Optional[Text] = None
-    accelerators: dict[one_of(*ACCELERATORS), Text] = {}
+    accelerators: dict[one_of(*ACCELERATORS), Text] = _EMPTY_MAP
     runtime_image: Optional[Text] = None
     limits: Optional[SfnLimits] = None
 

@@ -23,6 +23,7 @@ NAME = re.compile(r"[a-z][a-z0-9_]{0,39}\Z")
 _REF = re.compile(r"\$\{\{( *)([^}]*?)( *)\}\}")
 _DVC = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\}")
 _MUSTACHE = re.compile(r"\{\{(.*?)\}\}", re.S)
+_EXPRESSION = re.compile(r"[|()\[\]+*/<>=!&,'\"]")  # a body with these is an expression
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,10 +60,7 @@ class Template:
 
     source: str
     pieces: tuple[str | Ref, ...]
-
-    @property
-    def refs(self) -> tuple[Ref, ...]:
-        return tuple(p for p in self.pieces if isinstance(p, Ref))
+    refs: tuple[Ref, ...]  # the pieces that are references (validation reads them often)
 
     @property
     def is_binding(self) -> bool:
@@ -138,7 +136,8 @@ def _parse(text: str) -> tuple[Template, list[RefError]]:
         i = at + 1
     if buf and "".join(buf):
         pieces.append("".join(buf))
-    return Template(text, tuple(_merge_text(pieces))), errors
+    merged = tuple(_merge_text(pieces))
+    return Template(text, merged, tuple(p for p in merged if type(p) is Ref)), errors
 
 
 def _merge_text(pieces: list[str | Ref]) -> list[str | Ref]:
@@ -146,7 +145,7 @@ def _merge_text(pieces: list[str | Ref]) -> list[str | Ref]:
     for p in pieces:
         if isinstance(p, str) and out and isinstance(out[-1], str):
             out[-1] += p
-        elif p != "":
+        elif type(p) is Ref or p != "":
             out.append(p)
     return out
 
@@ -164,13 +163,13 @@ def _reference(text: str, start: int) -> tuple[Ref | None, RefError | None, int]
     if not body:
         return None, RefError("E201", start, "empty reference '${{ }}'",
                               "write ${{ context.name }}"), m.end()
-    if any(c in body for c in "|()[]+*/<>=!&,'\""):
+    if _EXPRESSION.search(body):
         return None, RefError("E201", start, f"'{raw}' is not a valid reference: mlc has no "
                               "expression language", "compute the value in a step, or declare "
                               "a param with a default"), m.end()
     parts = body.split(".")
     bad = [p for p in parts[1:] if not NAME.match(p)]
-    if not re.fullmatch(r"[a-z_]+", parts[0]) or parts[0] not in CONTEXTS:
+    if parts[0] not in CONTEXTS:  # (each context is a word of [a-z_])
         guess = close_match(parts[0], CONTEXTS) if re.fullmatch(r"[\w-]+", parts[0]) else None
         hint = (f"did you mean '{guess}'?" if guess else
                 "contexts: " + ", ".join(CONTEXTS))

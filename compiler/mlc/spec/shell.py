@@ -46,10 +46,17 @@ def expansion(var: str, quoting: Quoting) -> str:
     raise ValueError(f"no safe expansion inside {quoting}")
 
 
+# the characters that can change the quoting state (and `$(`); a command without them is
+# unquoted all through (most commands: `python train.py --out ${{ outputs.model }}`)
+_QUOTING = re.compile(r"[\\'\"#<`]")
+
+
 def _scan(s: str) -> list[Quoting]:
     """Per-character quoting state. Handles `\\`, '...', "...", $(...), `...`, comments and
     here-documents (the body starts on the line after `<<WORD` and ends at a line `WORD`)."""
     n = len(s)
+    if "$(" not in s and _QUOTING.search(s) is None:
+        return ["unquoted"] * n
     state: list[Quoting] = ["unquoted"] * n
     # stack of contexts: "n" normal (top level or inside $( ) / backticks), "d" double quotes
     stack: list[str] = ["n"]

@@ -525,7 +525,7 @@ def cache_key_args(ctx: Any, step: StepPlan, ref: Callable[[str], str] | None = 
     material = '"' + digest + '"' if dynamic == {"params": {}} else \
         '{"static":"' + digest + '","dynamic":' + dyn + "}"
     # with the names of the input artifacts, in slot order: one parameter, not two
-    names = json.dumps([a.name for a in step.artifacts], separators=(",", ":"))
+    names = _COMPACT([a.name for a in step.artifacts])
     args = {"material": "[" + material + "," + names + "]"}
     # a main-DAG caller (`ref`) hands over what it can, as it does to the step itself
     handed = [ref is not None and handed_over(ctx, art) for art in step.artifacts]
@@ -541,6 +541,9 @@ def cache_key_args(ctx: Any, step: StepPlan, ref: Callable[[str], str] | None = 
                if a.producer in ctx.reporting and not h}
     args, artifacts = _scoped(args, artifacts, needed, ref)
     return args, artifacts, needed
+
+
+_COMPACT = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
 
 
 def _dyn(value: Any) -> str:
@@ -611,13 +614,20 @@ def _scoped(args: dict[str, str], artifacts: list[dict], needed: set[str],
     if ref is None:
         return args, artifacts
 
-    def scoped(text: str) -> str:
-        for name in needed:
-            text = text.replace(tag(name), ref(name))
-        return text
+    pairs = [(tag(name), name) for name in needed]
 
-    return ({k: scoped(v) for k, v in args.items()},
-            [json.loads(scoped(json.dumps(a))) for a in artifacts])
+    def scoped(value: Any) -> Any:
+        if isinstance(value, str):
+            if "{{" in value:
+                for text, name in pairs:
+                    if text in value:
+                        value = value.replace(text, ref(name))
+            return value
+        if isinstance(value, dict):
+            return {k: scoped(v) for k, v in value.items()}
+        return [scoped(v) for v in value]
+
+    return {k: scoped(v) for k, v in args.items()}, [scoped(a) for a in artifacts]
 
 
 def promote_template(ctx: Any, step: StepPlan) -> tuple[dict, set[str]]:
