@@ -14,6 +14,8 @@ from ..spec.registry import REGISTRY
 
 @dataclass
 class Rendered:
+    """Rendered files by name, and the diagnostics of lowering and E405."""
+
     files: dict[str, bytes] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 

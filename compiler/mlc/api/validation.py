@@ -28,6 +28,8 @@ class UsageError(Exception):
 
 @dataclass
 class ValidationResult:
+    """What validation found, with the configurations and graphs it built."""
+
     source: Source | None
     diagnostics: list[Diagnostic]
     configs: dict[str | None, Config] = field(default_factory=dict)

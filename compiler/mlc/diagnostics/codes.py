@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Code:
+    """One diagnostic code of the catalogue (SPEC 9.3)."""
+
     code: str
     name: str
     summary: str

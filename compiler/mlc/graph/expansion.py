@@ -25,6 +25,8 @@ class DimBound:
 
 @dataclass(frozen=True, slots=True)
 class Expansion:
+    """How many tasks a step expands to: items, trials and attempts."""
+
     step: str
     dims: tuple[DimBound, ...]
     trials: int

@@ -26,6 +26,8 @@ class Lowered:
 
 @dataclass(frozen=True)
 class Options:
+    """Options of one `mlc compile` that are not target settings."""
+
     kind: str = "template"      # argo: template | workflow
     rbac: bool = False          # argo: also rbac.yaml (the service account's Role)
 

@@ -122,6 +122,8 @@ class ArtifactInput:
 
 @dataclass(frozen=True, slots=True)
 class OutputSpec:
+    """A step output as the plan carries it."""
+
     name: str
     type: str
     artifact: bool       # dataset/model/dir/metrics/file (else a value written as JSON text)
@@ -168,6 +170,8 @@ class Dim:
 
 @dataclass(frozen=True, slots=True)
 class Retry:
+    """A step's retries: limit and backoff (SPEC 6.7)."""
+
     limit: int
     duration_s: int = 0
     factor: float = 2
@@ -181,12 +185,16 @@ class Retry:
 
 @dataclass(frozen=True, slots=True)
 class SecretMount:
+    """A secret a step's pod mounts."""
+
     secret: str     # logical name (mounted at /mlc/secrets/<secret>/)
     store: str      # name in the target's secret store
 
 
 @dataclass(frozen=True, slots=True)
 class Resources:
+    """What a step's container requests (SPEC 7 `resources`)."""
+
     cpu: str | int | float | None = None
     memory: str | None = None
     gpu: int = 0
@@ -254,6 +262,8 @@ class ChildRuns:
 
 @dataclass(frozen=True)
 class StepPlan:
+    """One step, target-neutral: command, environment, artifacts, fan-out and unit."""
+
     name: str
     type: str                              # run | features | evaluate
     image: str
@@ -319,6 +329,8 @@ class ItemGroup:
 
 @dataclass(frozen=True)
 class DeployPlan:
+    """One deploy step: server, endpoint, model and rollout."""
+
     name: str
     server: str
     endpoint: str
@@ -380,6 +392,8 @@ def params_payload(params: dict[str, ParamSpec]) -> dict:
 
 @dataclass(frozen=True, slots=True)
 class Schedule:
+    """The pipeline's schedule (SPEC 7 `schedule`)."""
+
     cron: str
     timezone: str = "UTC"
     concurrency: str = "forbid"              # allow | forbid | replace

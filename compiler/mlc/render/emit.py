@@ -82,9 +82,12 @@ _QUOTE = json.encoder.encode_basestring  # json.dumps(text, ensure_ascii=False),
 # Python layers (the C function, where there is one)
 
 
-@functools.lru_cache(maxsize=1 << 16)
 def _text(text: str, flow: bool) -> str:
     """A string scalar (documents repeat most strings: keys, names, paths)."""
+    return _flow_text(text) if flow else _block_text(text)
+
+
+def _scalar_text(text: str, flow: bool) -> str:
     if _plain_ok(text, flow):
         return text
     if '"' in text and text.count("'") < text.count('"') and _single_ok(text):
@@ -96,6 +99,17 @@ def _text(text: str, flow: bool) -> str:
         return quoted
     return "".join(c if _raw_ok(c) else (f"\\u{ord(c):04x}" if ord(c) < 0x10000
                                                 else f"\\U{ord(c):08x}") for c in quoted)
+
+
+# One cache a context: a cache of one argument keys on the string itself (no key tuple)
+@functools.lru_cache(maxsize=1 << 16)
+def _flow_text(text: str) -> str:
+    return _scalar_text(text, True)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _block_text(text: str) -> str:
+    return _scalar_text(text, False)
 
 
 def _is_leaf(node: Any) -> bool:
@@ -123,16 +137,18 @@ def _is_leaf(node: Any) -> bool:
 def _flow(node: Any) -> str:
     kind = type(node)
     if kind is str:
-        return _text(node, True)
+        return _flow_text(node)
     if kind is dict or isinstance(node, dict):
         if not node:
             return "{}"
-        return "{" + ", ".join([f"{_text(k, True) if type(k) is str else scalar(k, True)}: "
-                                f"{_flow(v)}" for k, v in node.items()]) + "}"
+        return "{" + ", ".join([f"{_flow_text(k) if type(k) is str else scalar(k, True)}: "
+                                f"{_flow_text(v) if type(v) is str else _flow(v)}"
+                                for k, v in node.items()]) + "}"
     if kind is list or isinstance(node, list):
         if not node:
             return "[]"
-        return "[" + ", ".join([_flow(v) for v in node]) + "]"
+        return "[" + ", ".join([_flow_text(v) if type(v) is str else _flow(v)
+                                for v in node]) + "]"
     return scalar(node, flow=True)
 
 
@@ -169,6 +185,9 @@ def _short_flow(value: Any, key_prefix: str) -> str | None:
 
 def _value(value: Any, indent: str, out: list[str], key_prefix: str) -> None:
     """Append `key_prefix` followed by `value` (a key line or a list dash is the prefix)."""
+    if type(value) is str and "\n" not in value:  # most values: a one-line string
+        out.append(f"{key_prefix} {_block_text(value)}")
+        return
     if isinstance(value, (dict, list)):
         if not value or _is_leaf(value):
             out.append(f"{key_prefix} {_flow(value)}" if key_prefix else _flow(value))
@@ -185,17 +204,17 @@ def _value(value: Any, indent: str, out: list[str], key_prefix: str) -> None:
         for line in value[:-1].split("\n") if value.endswith("\n") else value.split("\n"):
             out.append(f"{indent}  {line}" if line else "")
         return
-    out.append(f"{key_prefix} {_text(value, False) if type(value) is str else scalar(value)}")
+    out.append(f"{key_prefix} {_block_text(value) if type(value) is str else scalar(value)}")
 
 
 def _key(k: Any) -> str:
-    return _text(k, False) if type(k) is str else scalar(k)
+    return _block_text(k) if type(k) is str else scalar(k)
 
 
 def _block(node: Any, indent: str, out: list[str]) -> None:
     if isinstance(node, dict):
         for k, v in node.items():
-            _value(v, indent, out, f"{indent}{_key(k)}:")
+            _value(v, indent, out, f"{indent}{_block_text(k) if type(k) is str else scalar(k)}:")
         return
     for item in node:
         if isinstance(item, dict) and item and not _is_leaf(item):

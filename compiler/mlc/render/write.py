@@ -37,6 +37,8 @@ class WriteMode(enum.Enum):
 
 @dataclass
 class WriteResult:
+    """What writing an output directory did, or would do."""
+
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)

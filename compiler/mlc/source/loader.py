@@ -83,6 +83,8 @@ class Source:
 
 @dataclass
 class Loaded:
+    """A loaded file: its positioned tree (None when it did not parse) and diagnostics."""
+
     source: Source | None
     diagnostics: list[Diagnostic]
 

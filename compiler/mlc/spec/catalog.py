@@ -22,6 +22,8 @@ WAREHOUSE_TYPES = ("snowflake", "bigquery", "redshift", "postgres")
 
 @dataclass(frozen=True, slots=True)
 class OutputInfo:
+    """A step output, declared or produced by mlc's contract."""
+
     name: str
     type: str            # an OUTPUT_TYPES value, or "object" (best_params)
     auto: bool           # produced by mlc's contract rather than declared

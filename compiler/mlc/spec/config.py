@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class Config:
+    """One configuration of a file (the base or a profile): tree, model, references."""
+
     source: Source
     root: Any
     doc: Document

@@ -46,6 +46,8 @@ def server_field_rules(cfg: Config, name: str, step: DeployStep, server: str,
 
 @dataclass(frozen=True)
 class Inexpressible:
+    """A rollout setting a target cannot express, for a note or an error."""
+
     label: str      # "route_by (117:15)" style label for notes
     message: str
     path: tuple

@@ -26,6 +26,8 @@ ENV_VALUE_CONTEXTS = ("params", "foreach", "search_space", "run")  # exported as
 
 @dataclass(frozen=True, slots=True)
 class Rule:
+    """The contexts a field accepts references from (SPEC 5.2)."""
+
     field: str
     contexts: frozenset[str]
     binding: bool = False  # only a binding (exactly one reference) is allowed
@@ -33,6 +35,8 @@ class Rule:
 
 @dataclass(frozen=True, slots=True)
 class Resolved:
+    """What a reference resolves to: its kind, type and name."""
+
     kind: str  # param run secret secret_key table file step_output input output foreach trial
     type: str
     name: str
@@ -42,6 +46,8 @@ class Resolved:
 
 @dataclass(frozen=True, slots=True)
 class RefUse:
+    """One reference in the file, resolved, with its field and position."""
+
     ref: Ref
     path: tuple
     field: str
@@ -55,6 +61,8 @@ class RefUse:
 
 @dataclass
 class RefTable:
+    """Every reference of a configuration, and the parsed templates by path."""
+
     uses: list[RefUse]
     templates: dict[tuple, Template]
 

@@ -44,6 +44,8 @@ class Ref:
 
 @dataclass(frozen=True, slots=True)
 class RefError:
+    """A malformed reference or foreign template syntax (E200, E201)."""
+
     code: str  # E200 or E201
     start: int
     message: str

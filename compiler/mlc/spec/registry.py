@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class TargetInfo:
+    """One target: whether and how it compiles, and its defaults."""
+
     name: str
     compiles: bool              # `mlc compile --target NAME` (local is `mlc run`'s)
     lowering: str | None        # module under mlc.lower; None: advertised, not built yet

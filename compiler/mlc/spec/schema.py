@@ -28,6 +28,8 @@ NAME_KINDS = {"params": "param", "secrets": "secret", "sources": "source", "tabl
 
 @dataclass
 class SchemaResult:
+    """The validated model (None on errors) and the schema diagnostics."""
+
     document: Document | None
     diagnostics: list[Diagnostic]
 

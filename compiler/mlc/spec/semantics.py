@@ -371,13 +371,14 @@ def cache_enabled(step: Any, doc: Any) -> bool:
     cache = fields.get("cache")
     if cache is not None:
         return cache if isinstance(cache, bool) else True
-    sources = doc.sources or {}
-    for value in _step_bindings(step):
-        template = parse_template(value)[0] if isinstance(value, str) else None
-        for ref in template.refs if template is not None else ():
-            src = sources.get(ref.parts[0]) if ref.context == "sources" else None
-            if src is not None and not isinstance(src, Local):
-                return False
+    sources = doc.sources
+    if sources:  # (no sources: no step reads one)
+        for value in _step_bindings(step):
+            template = parse_template(value)[0] if isinstance(value, str) else None
+            for ref in template.refs if template is not None else ():
+                src = sources.get(ref.parts[0]) if ref.context == "sources" else None
+                if src is not None and not isinstance(src, Local):
+                    return False
     baseline = fields.get("baseline")
     return baseline is None or parse_template(baseline)[0].is_binding
 
