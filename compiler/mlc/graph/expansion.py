@@ -62,6 +62,11 @@ def attempts_of(step: Step) -> int:
 
 
 def expansion(cfg: Config, name: str) -> Expansion:
+    """How many tasks step `name` expands to (once per configuration: several checks ask)."""
+    return cfg.memo(("expansion", name), lambda: _expansion(cfg, name))
+
+
+def _expansion(cfg: Config, name: str) -> Expansion:
     step = cfg.doc.steps[name]
     dims = tuple(_bound(cfg, name, dim, binding)
                  for dim, binding in (getattr(step, "foreach", None) or {}).items())

@@ -144,7 +144,6 @@ class _Resolver:
         self.uses: list[RefUse] = []
         self.templates: dict[tuple, Template] = {}
         self.step_outputs = {name: outputs_of(step) for name, step in self.doc.steps.items()}
-        self.step_keys = {name: cfg.span(("steps", name), key=True) for name in self.doc.steps}
         self._jinja: dict[str, str] | None = None
 
     # -- positions --
@@ -332,7 +331,7 @@ class _Resolver:
         match = close_match(name, self.doc.steps)
         hint = None
         if match:
-            at = self.step_keys[match]
+            at = self.cfg.span(("steps", match), key=True)
             hint = f"did you mean '{match}'? (defined at {at.line}:{at.col})"
         self.error("E202", f"reference to unknown step '{name}'",
                    (pos[0], pos[1] + ref.offsets[1]), path, hint)
