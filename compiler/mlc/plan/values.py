@@ -50,10 +50,11 @@ def render_json(node: Any, raw: Callable[[Slot], str], escaped: Callable[[Slot],
     rendered: list[str] = []
 
     def placeholder(obj: Any) -> str:
-        if isinstance(obj, Slot):
+        kind = type(obj)
+        if kind is Slot:
             text = raw(obj)
-        elif isinstance(obj, PathSlot):
-            text = json.dumps(path(obj))
+        elif kind is PathSlot:
+            text = _ENCODE_STR(path(obj))
         elif isinstance(obj, StrText):
             text = '"' + "".join(escaped(p) if isinstance(p, Slot) else
                                  _escape(path(p)) if isinstance(p, PathSlot) else _escape(p)

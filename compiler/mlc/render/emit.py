@@ -192,12 +192,16 @@ def _value(value: Any, indent: str, out: list[str], key_prefix: str) -> None:
         if not value or _is_leaf(value):
             out.append(f"{key_prefix} {_flow(value)}" if key_prefix else _flow(value))
             return
+        if isinstance(value, dict):
+            out.append(key_prefix)
+            _block(value, indent + "  ", out)
+            return
         short = _short_flow(value, key_prefix) if key_prefix else None
         if short is not None:
             out.append(short)
             return
         out.append(key_prefix)
-        _block(value, indent + "  " if isinstance(value, dict) else indent, out)
+        _block(value, indent, out)
         return
     if isinstance(value, str) and "\n" in value and _block_literal(value):
         out.append(f"{key_prefix} {'|' if value.endswith(chr(10)) else '|-'}")
