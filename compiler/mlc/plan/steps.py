@@ -3,6 +3,7 @@ dimensions, trials, the SPEC 6.2 config template and the static part of its cach
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -123,7 +124,7 @@ class StepBuilder(Resolver):
             self.handles[i] = self.handle(("steps", self.name, "inputs", i), i, value)
             kind = self.input_kinds.get(i)
             if kind == "artifact":
-                self.set_env("input", i, (PathSlot(PathKind.INPUT, i),))
+                self.set_env("input", i, (_path_slot(PathKind.INPUT, i),))
             elif kind == "source":
                 if self.handles[i].get("uri") is not None:  # file tables: their URI
                     self.set_env("input", i, (self.input_text(i),))
@@ -147,8 +148,8 @@ class StepBuilder(Resolver):
             self.artifacts.append(ArtifactInput(stage, target.step, target.name, target.type,
                                                 Mode(mode), target.dims))
             collection = {"dims": list(target.dims)} if mode == "fanin" else None
-            return {"kind": "artifact", "type": target.type, "path": PathSlot(PathKind.INPUT, stage),
-                    "collection": collection}
+            return {"kind": "artifact", "type": target.type,
+                    "path": _path_slot(PathKind.INPUT, stage), "collection": collection}
         if target.kind in ("file", "table"):
             self.input_kinds[stage] = "source"
             return self.source(use)
@@ -197,9 +198,9 @@ class StepBuilder(Resolver):
     def shell_ref(self, use: RefUse) -> PathSlot | str:
         ctx, name = use.ref.context, use.ref.parts[0]
         if ctx == "outputs":
-            return PathSlot(PathKind.OUTPUT, name)
+            return _path_slot(PathKind.OUTPUT, name)
         if ctx == "inputs" and self.input_kinds.get(name) == "artifact":
-            return PathSlot(PathKind.INPUT, name)
+            return _path_slot(PathKind.INPUT, name)
         kind = {"params": "param", "run": "run", "foreach": "foreach",
                 "search_space": "trial", "inputs": "input"}[ctx]
         return env_name(kind, name)
@@ -209,8 +210,7 @@ class StepBuilder(Resolver):
         self.env[var] = EnvVar(var, value)
 
     def base_env(self, params: tuple[str, ...], outputs: tuple[OutputSpec, ...]) -> None:
-        for field, slot in _RUN_SLOTS:
-            self.set_env("run", field, (slot,))
+        self.env.update(_RUN_ENV)
         for p in params:
             self.set_env("param", p, (Slot(SlotKind.PARAM, p),))
         for dim in getattr(self.step, "foreach", {}) or {}:
@@ -220,7 +220,7 @@ class StepBuilder(Resolver):
             self.set_env("trial", hp, (Slot(SlotKind.TRIAL, hp),))
         for o in outputs:
             if not o.by_mlc:
-                self.set_env("output", o.name, (PathSlot(PathKind.OUTPUT, o.name),))
+                self.set_env("output", o.name, (_path_slot(PathKind.OUTPUT, o.name),))
         for var, value in self.step.env.items():
             path = ("steps", self.name, "env", var)
             template = self.template(path, value) if isinstance(value, str) else None
@@ -242,7 +242,7 @@ class StepBuilder(Resolver):
             "trial": _TRIAL_OBJECT if getattr(step, "sweep", None) else None,
             "params": {p: Slot(SlotKind.PARAM_JSON, p) for p in params},
             "inputs": dict(self.handles),
-            "outputs": {o.name: {"type": o.type, "path": PathSlot(PathKind.OUTPUT, o.name)}
+            "outputs": {o.name: {"type": o.type, "path": _path_slot(PathKind.OUTPUT, o.name)}
                         for o in outputs if not o.by_mlc},
         }
         if step.type in ("features", "evaluate"):
@@ -363,8 +363,12 @@ class StepBuilder(Resolver):
         return material
 
 
-# Slots every step has (immutable: one of each serves all steps)
-_RUN_SLOTS = tuple((field, Slot(SlotKind.RUN, field)) for field in ("id", "date", "started_at"))
+# Values every step has, and the paths of inputs and outputs by name (immutable: one of each
+# serves all steps; thousands of steps would otherwise build thousands of equal objects)
+_RUN_ENV = {env_name("run", field): EnvVar(env_name("run", field), (Slot(SlotKind.RUN, field),))
+            for field in ("id", "date", "started_at")}
+_NO_RESOURCES = Resources()
+_path_slot = functools.lru_cache(maxsize=1 << 12)(PathSlot)
 _TARGET, _RUN_OBJECT = Slot(SlotKind.TARGET), Slot(SlotKind.RUN_OBJECT)
 _ITEM_OBJECT, _TRIAL_OBJECT = Slot(SlotKind.ITEM_OBJECT), Slot(SlotKind.TRIAL_OBJECT)
 
@@ -424,5 +428,5 @@ def _retry(retries: Any) -> Retry | None:
 
 def resources_of(res: Any) -> Resources:
     if res is None:
-        return Resources()
+        return _NO_RESOURCES
     return Resources(res.cpu, res.memory, res.gpu, res.accelerator)
