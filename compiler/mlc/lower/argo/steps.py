@@ -264,8 +264,13 @@ def reports_run(step: StepPlan) -> bool:
     """A cached step (not a sweep: promote reads its best trial from the run that wrote it)
     whose container writes artifacts, which a cache hit leaves under another run's keys
     (issue 17, item 1): its container reports that run (`mlc-run`)."""
-    return step.cache and not step.sweep and any(
-        not o.by_mlc and (o.artifact or step.foreach) for o in step.outputs)
+    if not step.cache or step.sweep:
+        return False
+    foreach = step.foreach
+    for o in step.outputs:
+        if not o.by_mlc and (o.artifact or foreach):
+            return True
+    return False
 
 
 def relinked_outputs(step: StepPlan) -> list:
@@ -273,7 +278,7 @@ def relinked_outputs(step: StepPlan) -> list:
     step (each item may come from another run) or of an evaluate step (its gate reads its
     metrics). Consumers of other cached steps read the producer's run instead
     (`reads_producer_run`)."""
-    if not reports_run(step) or not (step.foreach or step.unit is Unit.EVALUATE):
+    if not (step.foreach or step.unit is Unit.EVALUATE) or not reports_run(step):
         return []
     return [o for o in step.outputs if not o.by_mlc and (o.artifact or step.foreach)]
 
