@@ -93,7 +93,22 @@ def _parse_cached(text: str) -> tuple[Template, tuple[RefError, ...]]:
     return template, tuple(errors)
 
 
+# A string that is one well-formed reference and nothing else (most inputs: a binding), which
+# `_parse` would split the same way
+_BINDING = re.compile(r"\$\{\{( *)([a-z_]+(?:\.[a-z][a-z0-9_]{0,39})+)( *)\}\}\Z")
+
+
 def _parse(text: str) -> tuple[Template, list[RefError]]:
+    m = _BINDING.match(text)
+    if m is not None:
+        parts = m.group(2).split(".")
+        if parts[0] in CONTEXTS:
+            offsets, pos = [], 3 + len(m.group(1))
+            for p in parts:
+                offsets.append(pos)
+                pos += len(p) + 1
+            ref = Ref(parts[0], tuple(parts[1:]), 0, len(text), text, tuple(offsets))
+            return Template(text, (ref,), (ref,)), []
     pieces: list[str | Ref] = []
     errors: list[RefError] = []
     buf: list[str] = []

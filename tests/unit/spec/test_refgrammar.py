@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from mlc.spec import refgrammar
 from mlc.spec.refgrammar import parse_template
 
 
@@ -58,3 +61,16 @@ def test_errors(text: str, code: str, fragment: str) -> None:
 def test_shell_and_braces_are_not_references(text: str) -> None:
     t, errors = parse_template(text)
     assert errors == [] and t.refs == () and t.literal == text
+
+
+@pytest.mark.parametrize("text", [
+    "${{ steps.s0.outputs.data }}", "${{steps.a.outputs.b}}", "${{  params.x  }}",
+    "${{ params.x }} ", "${{ foo.x }}", "${{ params.X }}", "${{ params." + "a" * 41 + " }}",
+    "${{ params }}", "${{ params.a.b.c }}", "$${{ params.x }}", "${{ run.id }}",
+    "${{ params.1a }}", "x${{ params.a }}"])
+def test_binding_fast_path_parses_as_the_general_path(monkeypatch, text: str) -> None:
+    """A whole-string binding takes a regex fast path; it must split exactly as the general
+    parser does, and leave everything else to it."""
+    fast = refgrammar._parse(text)
+    monkeypatch.setattr(refgrammar, "_BINDING", re.compile(r"(?!)"))
+    assert refgrammar._parse(text) == fast
