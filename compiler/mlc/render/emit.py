@@ -165,21 +165,21 @@ SHORT_LINE = 120  # a list of one-line maps that fits this width is written as o
 SHORT_ITEMS = 6
 
 
-def _short_flow(value: Any, key_prefix: str) -> str | None:
+def _short_flow(value: Any, key_prefix: str, parts: list[str]) -> str | None:
     """`key: [{name: a}, {name: b}]` when `value` is a list of one-line maps and the line is
-    short; None otherwise (long lists stay one item a line, so diffs stay readable)."""
+    short; None otherwise (long lists stay one item a line, so diffs stay readable). `parts`
+    receives the flow text of each leading one-line map looked at, for the block to reuse."""
     if not (isinstance(value, list) and len(value) <= SHORT_ITEMS):
         return None
-    parts = []
     length = len(key_prefix) + 1  # ends as the line's: `<prefix> [` + items + `, `s + `]`
     for v in value:
         if not (isinstance(v, dict) and v and _is_leaf(v)):
             return None
         text = _flow(v)
+        parts.append(text)
         length += len(text) + 2
         if length > SHORT_LINE:  # stop as soon as the line cannot fit
             return None
-        parts.append(text)
     return f"{key_prefix} [{', '.join(parts)}]"
 
 
@@ -196,12 +196,13 @@ def _value(value: Any, indent: str, out: list[str], key_prefix: str) -> None:
             out.append(key_prefix)
             _block(value, indent + "  ", out)
             return
-        short = _short_flow(value, key_prefix) if key_prefix else None
+        flows: list[str] = []
+        short = _short_flow(value, key_prefix, flows) if key_prefix else None
         if short is not None:
             out.append(short)
             return
         out.append(key_prefix)
-        _block(value, indent, out)
+        _block(value, indent, out, flows)
         return
     if isinstance(value, str) and "\n" in value and _block_literal(value):
         out.append(f"{key_prefix} {'|' if value.endswith(chr(10)) else '|-'}")
@@ -215,13 +216,17 @@ def _key(k: Any) -> str:
     return _block_text(k) if type(k) is str else scalar(k)
 
 
-def _block(node: Any, indent: str, out: list[str]) -> None:
+def _block(node: Any, indent: str, out: list[str], flows: list[str] = ()) -> None:
+    """`node` one entry a line; `flows`: the flow texts of the list's first items, known to be
+    one-line maps (`_short_flow`)."""
     if isinstance(node, dict):
         for k, v in node.items():
             _value(v, indent, out, f"{indent}{_block_text(k) if type(k) is str else scalar(k)}:")
         return
-    for item in node:
-        if isinstance(item, dict) and item and not _is_leaf(item):
+    for i, item in enumerate(node):
+        if i < len(flows):
+            out.append(f"{indent}- {flows[i]}")
+        elif isinstance(item, dict) and item and not _is_leaf(item):
             first = True
             for k, v in item.items():
                 prefix = f"{indent}- {_key(k)}:" if first else f"{indent}  {_key(k)}:"
