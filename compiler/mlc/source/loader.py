@@ -359,38 +359,13 @@ class _Builder:
         raw = ev.value if self.restore is None else ev.value.translate(self.restore)
         style = ev.style or ""
         tag = ev.tag
-        if tag is None and ev.anchor is None and self.stack:
-            # the common case, inline: a value (or key) of a mapping or sequence
+        if tag is None and ev.anchor is None:  # the common case, without the general path
             value = (resolve_plain(raw) if raw else None) if style == "" and ev.implicit[0] \
                 else raw
             m = ev.start_mark
-            span = _new_span(Span, (m.line + 1, m.column + 1, m.index, ev.end_mark.index, style))
-            top = self.stack[-1]
-            if top.is_map:
-                if top.key is _NO_KEY:
-                    self.set_key(top, value, span, style == "", raw)
-                    return
-                key = top.key
-                top.key = _NO_KEY
-                if top.key_bad:
-                    top.key_bad = False
-                    return
-                node: YMap = top.node
-                if key in node:
-                    self.duplicate(top, key, top.kspan)
-                    return
-                node[key] = value
-                node.kspans[key] = top.kspan
-                node.vspans[key] = span
-            else:
-                seq: YSeq = top.node
-                key = len(seq)
-                seq.append(value)
-                seq.ispans.append(span)
-            if style == "" and 0 < len(raw) <= 3 and raw.lower() in YAML11_BOOLEANS:
-                self.yaml11.append((top.path + (key,), span, raw))
-            if type(value) is BadScalar:
-                self.deferred.append((top.path + (key,), span, value.reason))
+            self.add(value, _new_span(Span, (m.line + 1, m.column + 1, m.index,
+                                             ev.end_mark.index, style)),
+                     plain=style == "", raw=raw)
             return
         self.check_tag(ev, CORE_SCALAR_TAGS, "scalar")
         if ev.tag is not None:
@@ -483,16 +458,16 @@ class _Builder:
             node[key] = value
             node.kspans[key] = kspan
             node.vspans[key] = span
-            path = top.path + (key,)
         else:
             seq: YSeq = top.node
-            path = top.path + (len(seq),)
+            key = len(seq)
             seq.append(value)
             seq.ispans.append(span)
-        if plain and raw and raw.lower() in YAML11_BOOLEANS:
-            self.yaml11.append((path, span, raw))
+        # (the path only where it is kept: thousands of values need none)
+        if plain and raw and len(raw) <= 3 and raw.lower() in YAML11_BOOLEANS:
+            self.yaml11.append((top.path + (key,), span, raw))
         if isinstance(value, BadScalar):
-            self.deferred.append((path, span, value.reason))
+            self.deferred.append((top.path + (key,), span, value.reason))
 
     def set_key(self, top: _Frame, key: Any, span: Span, plain: bool, raw: str | None) -> None:
         top.key, top.kspan, top.key_bad = key, span, False
