@@ -221,16 +221,23 @@ def _block(node: Any, indent: str, out: list[str], flows: list[str] = ()) -> Non
     one-line maps (`_short_flow`)."""
     if isinstance(node, dict):
         for k, v in node.items():
-            _value(v, indent, out, f"{indent}{_block_text(k) if type(k) is str else scalar(k)}:")
+            key = _block_text(k) if type(k) is str else scalar(k)
+            if type(v) is str and "\n" not in v:  # most values: `_value`'s first case, inline
+                out.append(f"{indent}{key}: {_block_text(v)}")
+            else:
+                _value(v, indent, out, f"{indent}{key}:")
         return
     for i, item in enumerate(node):
         if i < len(flows):
             out.append(f"{indent}- {flows[i]}")
         elif isinstance(item, dict) and item and not _is_leaf(item):
-            first = True
+            first, inner = True, indent + "  "
             for k, v in item.items():
-                prefix = f"{indent}- {_key(k)}:" if first else f"{indent}  {_key(k)}:"
-                _value(v, indent + "  ", out, prefix)
+                prefix = f"{indent}- {_key(k)}:" if first else f"{inner}{_key(k)}:"
+                if type(v) is str and "\n" not in v:
+                    out.append(f"{prefix} {_block_text(v)}")
+                else:
+                    _value(v, inner, out, prefix)
                 first = False
         elif isinstance(item, list) and item and not _is_leaf(item):
             out.append(f"{indent}-")

@@ -8,7 +8,6 @@ a mix or a half-written file.
 
 from __future__ import annotations
 
-import ctypes
 import difflib
 import enum
 import os
@@ -131,6 +130,8 @@ def replace_tree(directory: Path, files: dict[str, bytes]) -> None:
 
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically swap two paths (Linux renameat2 RENAME_EXCHANGE); False if unavailable."""
+    import ctypes  # only when a changed tree replaces an existing one (2 ms of every start)
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         renameat2 = libc.renameat2
