@@ -143,9 +143,10 @@ class StepDAG:
             return self.templates, tasks + self.keyed_tasks(pre)
         handed: list[dict] = []  # artifacts the main-DAG task hands its step
         if step.unit is Unit.CONTAINER and not relink:
-            template, needed = container_template(ctx, step)
-            if not step.foreach:  # the main DAG runs it, not a fan-out or a child Workflow
-                needed, handed = in_main_workflow(ctx, step, template, needed)
+            if step.foreach:
+                template, needed = container_template(ctx, step)
+            else:  # the main DAG runs it, not a fan-out or a child Workflow
+                template, needed, handed = in_main_workflow(ctx, step)
             needed, unit = self.add((template, needed)), name
         else:
             needed, unit = self.item_dag(), gen(step.name, "item")
@@ -184,8 +185,7 @@ class StepDAG:
         key_task = gen(step.name, "key")
         args, artifacts, key_needed = cache_key_args(
             ctx, step, lambda n: ctx.main_args({n}, step)[n])
-        template, run_needed = container_template(ctx, step)
-        run_needed, handed = in_main_workflow(ctx, step, template, run_needed)
+        template, run_needed, handed = in_main_workflow(ctx, step)
         self.add((template, run_needed))
         run_args = ctx.main_args(run_needed - {"cache-key"}, step)
         run_args["cache-key"] = "{{tasks.%s.outputs.parameters.key}}" % key_task

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from ...plan import ArtifactInput, DimSource, Mode, Slot, SlotKind, StepPlan, Unit
 from ...plan.keys import (
@@ -129,13 +129,37 @@ def input_key_text(ctx: Any, art: ArtifactInput) -> str:
     return text
 
 
-def input_key_params(ctx: Any, step: StepPlan) -> set[str]:
-    """The `from-<producer>` parameters a step's input keys read."""
-    return {from_param(a.producer) for a in step.artifacts if a.producer in ctx.reporting}
-
-
 def container_template(ctx: Any, step: StepPlan, *, trial: bool = False) -> tuple[dict, set[str]]:
     """The step's container (https://argo-workflows.readthedocs.io/en/latest/fields/#container)."""
+    template, needed, _ = _container(ctx, step, trial, main=False)
+    return template, needed
+
+
+# The run's id in a template that only the main Workflow runs: its name, which the run task
+# gives the run (workflow.py, `MLC_RUN_NAME`; runtime/run_info.py). A child Workflow (SPEC 10)
+# has a name of its own: its templates take the parent's id as their `run-id` input.
+MAIN_RUN = "{{workflow.name}}"
+
+
+def in_main_workflow(ctx: Any, step: StepPlan) -> tuple[dict, set[str], list[dict]]:
+    """The step's container for a template which only the main DAG calls, made smaller in two
+    ways; returns the template, what the calling task must pass (the template's inputs), and
+    the artifacts it hands over.
+    - Its run is `{{workflow.name}}`, not a `run-id` input: one argument and one input less.
+      Argo substitutes the `workflow.*` globals in the whole template before its inputs
+      (`common.SubstituteParams`). (The structural checks of the tests fail on any
+      `{{inputs.parameters.run-id}}` left behind.)
+    - An input from a cached producer of the main DAG (`handed_over`) comes by Argo's
+      artifact passing, `from:` the producer task's output, instead of by a key under the
+      producer's `from-<producer>` run: on a cache hit Argo restores the output's location
+      with the rest of the node's outputs, so both say the same place."""
+    return _container(ctx, step, False, main=True)
+
+
+def _container(ctx: Any, step: StepPlan, trial: bool, main: bool,
+               ) -> tuple[dict, set[str], list[dict]]:
+    """`container_template`, or with `main` `in_main_workflow`: each template is built once,
+    with its final inputs (thousands of steps)."""
     needed: set[str] = {"run-id", "run-json"}  # read by the defaults' env
     env = []
     for var in step.env:
@@ -163,18 +187,45 @@ def container_template(ctx: Any, step: StepPlan, *, trial: bool = False) -> tupl
     config, config_needs = config_json(step.config, ctx.value_types)
     needed |= config_needs
     artifacts = [{"name": "mlc-config", "path": CONFIG_PATH, "raw": {"data": config}}]
-    artifacts += [input_artifact(ctx, a) for a in step.artifacts]
-    needed |= input_key_params(ctx, step)
+    handed: list[dict] = []  # artifacts the main-DAG task hands its step
+    for a in step.artifacts:
+        if main and handed_over(ctx, a):
+            artifacts.append({"name": input_name(a), "path": f"{INPUTS_DIR}/{a.name}"})
+            handed.append({"name": input_name(a), "from": output_ref(a)})
+            continue
+        artifacts.append(input_artifact(ctx, a))
+        if a.producer in ctx.reporting:
+            needed.add(from_param(a.producer))
     if step.foreach or any(a.mode is Mode.ZIP for a in step.artifacts):
         needed.add("item-key")
-    needed.add("run-id")
     mounts, volumes = pod_volumes(step)
     if mounts:
         container["volumeMounts"] = mounts
     template: dict = {"name": k8s(step.name)}
     outputs = _outputs(ctx, step, trial)
     if trial:
-        needed |= {"trial"}
+        needed.add("trial")
+    policies = _policies(ctx, step, trial)
+    needed |= policies.params
+    if main:
+        # where a container template writes the run's id: artifact keys, `mlc-run`, its
+        # command and variables (its config has the run's JSON, `run-json`)
+        needed.discard("run-id")
+        for entry in [*artifacts, *outputs.get("artifacts", ())]:
+            for location in ("s3", "gcs"):
+                if location in entry:
+                    entry[location]["key"] = entry[location]["key"].replace(RUN, MAIN_RUN)
+        for param in outputs.get("parameters", ()):
+            if "value" in param:
+                param["value"] = param["value"].replace(RUN, MAIN_RUN)
+        for field in ("args", "command"):
+            if field in container:
+                container[field] = [a.replace(RUN, MAIN_RUN) for a in container[field]]
+        for var in env:
+            if "value" in var:
+                var["value"] = var["value"].replace(RUN, MAIN_RUN)
+    else:
+        needed.add("run-id")
     template["inputs"] = inputs_block(needed, artifacts)
     if outputs:
         template["outputs"] = outputs
@@ -184,58 +235,8 @@ def container_template(ctx: Any, step: StepPlan, *, trial: bool = False) -> tupl
     template["container"] = container
     if volumes:
         template["volumes"] = volumes
-    needed |= _policies(ctx, template, step, trial)
-    return template, needed
-
-
-# The run's id in a template that only the main Workflow runs: its name, which the run task
-# gives the run (workflow.py, `MLC_RUN_NAME`; runtime/run_info.py). A child Workflow (SPEC 10)
-# has a name of its own: its templates take the parent's id as their `run-id` input.
-MAIN_RUN = "{{workflow.name}}"
-
-
-def in_main_workflow(ctx: Any, step: StepPlan, template: dict,
-                     needed: set[str]) -> tuple[set[str], list[dict]]:
-    """`template`, which only the main DAG calls, made smaller in two ways; returns what the
-    calling task must pass: the template's inputs, and the artifacts it hands over.
-    - Its run is `{{workflow.name}}`, not a `run-id` input: one argument and one input less.
-      Argo substitutes the `workflow.*` globals in the whole template before its inputs
-      (`common.SubstituteParams`). (The structural checks of the tests fail on any
-      `{{inputs.parameters.run-id}}` left behind.)
-    - An input from a cached producer of the main DAG (`handed_over`) comes by Argo's
-      artifact passing, `from:` the producer task's output, instead of by a key under the
-      producer's `from-<producer>` run: on a cache hit Argo restores the output's location
-      with the rest of the node's outputs, so both say the same place."""
-    passed = [a for a in step.artifacts if handed_over(ctx, a)]
-    inputs = template.setdefault("inputs", {})
-    if passed:
-        names = {input_name(a) for a in passed}
-        inputs["artifacts"] = [{"name": e["name"], "path": e["path"]} if e["name"] in names
-                               else e for e in inputs.get("artifacts", [])]
-        still = {from_param(a.producer) for a in step.artifacts
-                 if a.producer in ctx.reporting and not handed_over(ctx, a)}
-        needed = needed - ({from_param(a.producer) for a in passed} - still)
-    task_artifacts = [{"name": input_name(a), "from": output_ref(a)} for a in passed]
-
-    # where a container template writes the run's id (`container_template`): artifact keys,
-    # `mlc-run`, its command and variables (its config has the run's JSON, `run-json`)
-    for entry in [*inputs.get("artifacts", []), *template.get("outputs", {}).get("artifacts", [])]:
-        for location in ("s3", "gcs"):
-            if location in entry:
-                entry[location]["key"] = entry[location]["key"].replace(RUN, MAIN_RUN)
-    for param in template.get("outputs", {}).get("parameters", []):
-        if "value" in param:
-            param["value"] = param["value"].replace(RUN, MAIN_RUN)
-    container = template["container"]
-    for field in ("args", "command"):
-        if field in container:
-            container[field] = [a.replace(RUN, MAIN_RUN) for a in container[field]]
-    for var in container.get("env", []):
-        if "value" in var:
-            var["value"] = var["value"].replace(RUN, MAIN_RUN)
-    declared = {p["name"] for p in inputs.get("parameters", [])}
-    template["inputs"] = inputs_block(declared & needed - {"run-id"}, inputs.get("artifacts"))
-    return needed - {"run-id"}, task_artifacts
+    template.update(policies.fields)
+    return template, needed, handed
 
 
 def handed_over(ctx: Any, art: ArtifactInput) -> bool:
@@ -363,13 +364,19 @@ def _outputs(ctx: Any, step: StepPlan, trial: bool) -> dict:
     return out
 
 
-def _policies(ctx: Any, template: dict, step: StepPlan, trial: bool) -> set[str]:
+class _Policies(NamedTuple):
+    fields: dict  # retryStrategy, activeDeadlineSeconds, memoize
+    params: set[str]  # the input parameters they read
+
+
+def _policies(ctx: Any, step: StepPlan, trial: bool) -> _Policies:
     """retryStrategy, activeDeadlineSeconds, memoize (SPEC 6.7); the parameters they read."""
+    fields: dict = {}
     extra: set[str] = set()
     if step.retry is not None:
-        template["retryStrategy"] = ctx.retry_strategy(step.retry)
+        fields["retryStrategy"] = ctx.retry_strategy(step.retry)
     if step.timeout_s is not None:
-        template["activeDeadlineSeconds"] = str(step.timeout_s)
+        fields["activeDeadlineSeconds"] = str(step.timeout_s)
     if step.cache:
         if step.artifacts:
             key, extra = tag("cache-key"), {"cache-key"}
@@ -387,11 +394,9 @@ def _policies(ctx: Any, template: dict, step: StepPlan, trial: bool) -> set[str]
         config_map = {"name": name}
         if ctx.settings.argo_version.startswith("3."):
             config_map["key"] = "memo"
-        template["memoize"] = {"key": key, "maxAge": ctx.max_age(step.cache_max_age_s),
-                               "cache": {"configMap": config_map}}
-        template["inputs"]["parameters"] = [{"name": n} for n in sorted(
-            {p["name"] for p in template["inputs"].get("parameters", [])} | extra)]
-    return extra
+        fields["memoize"] = {"key": key, "maxAge": ctx.max_age(step.cache_max_age_s),
+                             "cache": {"configMap": config_map}}
+    return _Policies(fields, extra)
 
 
 def expression_key(step: StepPlan) -> tuple[str, set[str]]:
