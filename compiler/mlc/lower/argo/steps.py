@@ -521,34 +521,36 @@ def cache_key_args(ctx: Any, step: StepPlan, ref: Callable[[str], str] | None = 
     parameters appear as its own input tags, or as `ref(name)` where the caller is the main
     DAG."""
     needed = {"run-id"}
-    dynamic: dict = {"params": {p: "@" + tag("pj-" + p) for p in step.params}}
-    needed |= {"pj-" + p for p in step.params}
-    if step.foreach:
-        dynamic["item"] = "@" + tag("item-json")
-        needed |= {"item-json", "item-key"}
-    if any(a.mode is Mode.ZIP for a in step.artifacts):
-        needed.add("item-key")
     digest = static_digest(step)  # the same key, in fewer bytes
-    dyn = "{" + ",".join(json.dumps(k) + ":" + _dyn(v) for k, v in dynamic.items()) + "}"
-    # without run-time values the material is the digest alone (a JSON string, which no
-    # material with values, a JSON object, can equal)
-    material = '"' + digest + '"' if dynamic == {"params": {}} else \
-        '{"static":"' + digest + '","dynamic":' + dyn + "}"
-    # with the names of the input artifacts, in slot order: one parameter, not two
-    names = _COMPACT([a.name for a in step.artifacts])
-    args = {"material": "[" + material + "," + names + "]"}
-    # a main-DAG caller (`ref`) hands over what it can, as it does to the step itself
-    handed = [ref is not None and handed_over(ctx, art) for art in step.artifacts]
+    if step.params or step.foreach:
+        dynamic: dict = {"params": {p: "@" + tag("pj-" + p) for p in step.params}}
+        needed |= {"pj-" + p for p in step.params}
+        if step.foreach:
+            dynamic["item"] = "@" + tag("item-json")
+            needed |= {"item-json", "item-key"}
+        dyn = "{" + ",".join(json.dumps(k) + ":" + _dyn(v) for k, v in dynamic.items()) + "}"
+        material = '{"static":"' + digest + '","dynamic":' + dyn + "}"
+    else:
+        # without run-time values the material is the digest alone (a JSON string, which no
+        # material with values, a JSON object, can equal)
+        material = '"' + digest + '"'
     artifacts = []
+    names = []
     for n, art in enumerate(step.artifacts):
+        names.append(art.name)
         entry = {"name": f"in-{n}"}
-        if handed[n]:
+        if art.mode is Mode.ZIP:
+            needed.add("item-key")
+        if ref is not None and handed_over(ctx, art):
+            # a main-DAG caller (`ref`) hands over what it can, as it does to the step itself
             entry["from"] = output_ref(art)
         else:
             entry.update(ctx.store.location(input_key_text(ctx, art)))
+            if art.producer in ctx.reporting:
+                needed.add(from_param(art.producer))
         artifacts.append(entry)
-    needed |= {from_param(a.producer) for a, h in zip(step.artifacts, handed)
-               if a.producer in ctx.reporting and not h}
+    # with the names of the input artifacts, in slot order: one parameter, not two
+    args = {"material": "[" + material + "," + _COMPACT(names) + "]"}
     args, artifacts = _scoped(args, artifacts, needed, ref)
     return args, artifacts, needed
 
