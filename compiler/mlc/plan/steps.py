@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..graph import PipelineGraph
-from ..spec.catalog import is_partitions_list, outputs_of, split_outputs
+from ..spec.catalog import is_partitions_list, split_outputs, step_outputs
 from ..spec.config import Config
 from ..runtime.cachekey import tree_digest as file_digest
 from ..spec.models import ARTIFACT_TYPES, EvaluateStep, FeaturesStep, Local
@@ -77,9 +77,10 @@ class StepBuilder(Resolver):
         self.collect_inputs()
         shell, argv = self.command()
         section = self.section()
+        declared = step_outputs(self.cfg)[name]
         outputs = tuple(OutputSpec(o.name, o.type, o.is_artifact, o.type in DIRECTORY_TYPES,
                                    o.auto and o.name in ("passed", "best_params", "trials"))
-                        for o in sorted(outputs_of(step).values(), key=lambda o: o.name))
+                        for o in sorted(declared.values(), key=lambda o: o.name))
         # SPEC 6.2: a param that only feeds `foreach` reaches each task as its item, never as
         # the whole list (not in config `params`, MLC_PARAM_*, or the cache key)
         foreach = ("steps", name, "foreach")
@@ -341,7 +342,7 @@ class StepBuilder(Resolver):
                                bound=part.max_partitions,
                                only=tuple(part.only) if part.only is not None else None))
             else:
-                info = outputs_of(producer)[output]
+                info = step_outputs(self.cfg)[ref.parts[0]][output]
                 out.append(Dim(dim, DimSource.OUTPUT, producer=ref.parts[0], output=output,
                                bound=info.max_items))
         return tuple(out)

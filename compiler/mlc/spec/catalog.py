@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .models import (
     ARTIFACT_TYPES,
@@ -56,6 +57,13 @@ def outputs_of(step: Step) -> dict[str, OutputInfo]:
         out.setdefault("best_params", OutputInfo("best_params", "object", True))
         out.setdefault("trials", OutputInfo("trials", "list", True))
     return out
+
+
+def step_outputs(cfg: Any) -> dict[str, dict[str, OutputInfo]]:
+    """`outputs_of` each step of a configuration (a `Config`), once: references and the plan
+    both read them."""
+    return cfg.memo(("outputs",), lambda: {name: outputs_of(step)
+                                           for name, step in cfg.doc.steps.items()})
 
 
 def split_outputs(step: FeaturesStep) -> tuple[str, ...]:

@@ -13,7 +13,7 @@ from typing import Any
 from ..diagnostics import Diagnostic
 from ..diagnostics.suggest import article, close_match
 from ..source import Span, find_in_scalar
-from .catalog import output_dims, outputs_of, table_dims, table_kind
+from .catalog import output_dims, outputs_of, step_outputs, table_dims, table_kind
 from .config import Config
 from .models import THRESHOLD_KINDS
 from .refgrammar import Ref, Template, parse_template
@@ -78,42 +78,51 @@ class RefTable:
 
 
 CRED = Rule("credentials", frozenset({"secrets"}), binding=True)
+# The rule of each field that takes references, made once (a rule is asked for every string)
+_RULES = {
+    "default": Rule("default", frozenset({"run"})),
+    "command": Rule("command", CMD_CONTEXTS),
+    "env": Rule("env", CMD_CONTEXTS | {"secrets"}),
+    "inputs": Rule("inputs", frozenset({"params", "run", "foreach", "sources", "steps"})),
+    "foreach": Rule("foreach", frozenset({"params", "steps"}), binding=True),
+    "as_of": Rule("as_of", frozenset({"params", "run"})),
+    "baseline": Rule("baseline", frozenset({"steps", "params", "run", "foreach"})),
+    **{f: Rule(f, frozenset({"sources", "steps"}), binding=True) for f in ("entities",
+                                                                           "datasets")},
+    **{f: Rule(f, frozenset({"steps"}), binding=True) for f in ("model", "gate")},
+    **{k: Rule(k, frozenset({"params"}), binding=True) for k in THRESHOLD_KINDS},
+}
 
 
 def field_rule(path: tuple) -> Rule | None:
     """Which contexts the field at `path` accepts (SPEC 5.2); None: no references at all."""
     n = len(path)
     if n == 3 and path[0] == "params" and path[2] == "default":
-        return Rule("default", frozenset({"run"}))
+        return _RULES["default"]
     if n == 3 and path[0] == "sources" and path[2] == "credentials":
         return CRED
     if n < 3 or path[0] != "steps":
         return None
     f = path[2]
     if f == "command" and n in (3, 4):
-        return Rule("command", CMD_CONTEXTS)
-    if n == 4 and f == "env":
-        return Rule("env", CMD_CONTEXTS | {"secrets"})
-    if n == 4 and f == "inputs":
-        return Rule("inputs", frozenset({"params", "run", "foreach", "sources", "steps"}))
-    if n == 4 and f == "foreach":
-        return Rule("foreach", frozenset({"params", "steps"}), binding=True)
-    if (n == 3 and f == "entities") or (n == 4 and f == "datasets"):
-        return Rule(f, frozenset({"sources", "steps"}), binding=True)
-    if n == 3 and f in ("model", "gate"):
-        return Rule(f, frozenset({"steps"}), binding=True)
-    if n == 3 and f == "as_of":
-        return Rule("as_of", frozenset({"params", "run"}))
-    if n == 3 and f == "baseline":
-        return Rule("baseline", frozenset({"steps", "params", "run", "foreach"}))
+        return _RULES["command"]
+    if n == 4 and f in ("env", "inputs", "foreach", "datasets"):
+        return _RULES[f]
+    if n == 3 and f in ("entities", "model", "gate", "as_of", "baseline"):
+        return _RULES[f]
     if n == 5 and f == "gates" and path[4] in THRESHOLD_KINDS:
-        return Rule(path[4], frozenset({"params"}), binding=True)
+        return _RULES[path[4]]
     if f == "strategy" and path[-1] == "credentials" and (
             path[3:] == ("canary", "analysis", "credentials")
             or (n == 9 and path[3:5] == ("canary", "steps") and path[6:8] == ("experiment",
                                                                                "platform"))):
         return CRED
     return None
+
+
+# How many parts a reference of each context has (`steps.<step>.outputs.<output>`: 3)
+_SHAPES = {"params": (1,), "secrets": (1, 2), "sources": (2,), "steps": (3,), "inputs": (1,),
+           "outputs": (1,), "foreach": (1,), "search_space": (1,), "run": (1,)}
 
 
 def iter_strings(node: Any, path: tuple = ()):
@@ -143,7 +152,7 @@ class _Resolver:
         self.diags: list[Diagnostic] = []
         self.uses: list[RefUse] = []
         self.templates: dict[tuple, Template] = {}
-        self.step_outputs = {name: outputs_of(step) for name, step in self.doc.steps.items()}
+        self.step_outputs = step_outputs(cfg)
         self._jinja: dict[str, str] | None = None
 
     # -- positions --
@@ -230,10 +239,7 @@ class _Resolver:
     def resolve(self, ref: Ref, step: str | None, value: str, span: Span | None,
                 pos: tuple[int, int], path: tuple) -> Resolved | None:
         parts, ctx = ref.parts, ref.context
-        shape = {"params": (1,), "secrets": (1, 2), "sources": (2,), "steps": (3,),
-                 "inputs": (1,), "outputs": (1,), "foreach": (1,), "search_space": (1,),
-                 "run": (1,)}[ctx]
-        if len(parts) not in shape or (ctx == "steps" and parts[1] != "outputs"):
+        if len(parts) not in _SHAPES[ctx] or (ctx == "steps" and parts[1] != "outputs"):
             form = {"params": "params.<param>", "secrets": "secrets.<secret>[.<key>]",
                     "sources": "sources.<source>.<table>", "steps": "steps.<step>.outputs.<output>",
                     "run": "run.id|date|started_at"}.get(ctx, f"{ctx}.<name>")
@@ -241,37 +247,34 @@ class _Resolver:
                        path)
             return None
 
-        def dangling(index: int, message: str, candidates, extra: str = "") -> None:
-            name = parts[index]
-            match = close_match(name, candidates)
-            hint = f"did you mean '{match}'?{extra.format(match=match)}" if match else None
-            col = pos[1] + ref.offsets[index + 1]
-            self.error("E202", message, (pos[0], col), path, hint)
-
         doc = self.doc
         own = doc.steps.get(step) if step else None
         name = parts[0]
         if ctx == "params":
             params = doc.params or {}
             if name not in params:
-                return dangling(0, f"reference to unknown param '{name}'", params)
+                message = f"reference to unknown param '{name}'"
+                return self._dangling(ref, pos, path, 0, message, params)
             return Resolved("param", params[name].type, name)
         if ctx == "run":
             if name not in RUN_FIELDS:
-                return dangling(0, f"unknown run field '{name}'", RUN_FIELDS)
+                return self._dangling(ref, pos, path, 0, f"unknown run field '{name}'", RUN_FIELDS)
             return Resolved("run", "string", name)
         if ctx == "secrets":
             secrets = doc.secrets or {}
             if name not in secrets:
-                return dangling(0, f"reference to unknown secret '{name}'", secrets)
+                message = f"reference to unknown secret '{name}'"
+                return self._dangling(ref, pos, path, 0, message, secrets)
             return Resolved("secret_key" if len(parts) == 2 else "secret", "secret", name)
         if ctx == "sources":
             sources = doc.sources or {}
             if name not in sources:
-                return dangling(0, f"reference to unknown source '{name}'", sources)
+                message = f"reference to unknown source '{name}'"
+                return self._dangling(ref, pos, path, 0, message, sources)
             tables = sources[name].tables
             if parts[1] not in tables:
-                return dangling(1, f"source '{name}' has no table '{parts[1]}'", tables)
+                message = f"source '{name}' has no table '{parts[1]}'"
+                return self._dangling(ref, pos, path, 1, message, tables)
             kind = table_kind(doc, name, parts[1])
             return Resolved(kind, kind, f"{name}.{parts[1]}",
                             dims=table_dims(tables[parts[1]]))
@@ -294,23 +297,34 @@ class _Resolver:
         if ctx == "inputs":
             inputs = getattr(own, "inputs", {})
             if name not in inputs:
-                return dangling(0, f"step '{step}' has no input '{name}'", inputs)
+                message = f"step '{step}' has no input '{name}'"
+                return self._dangling(ref, pos, path, 0, message, inputs)
             return Resolved("input", self._input_type(inputs[name]), name, step=step)
         if ctx == "outputs":
             outputs = self.step_outputs[step]
             if name not in outputs:
-                return dangling(0, f"step '{step}' has no output '{name}'", outputs)
+                message = f"step '{step}' has no output '{name}'"
+                return self._dangling(ref, pos, path, 0, message, outputs)
             return Resolved("output", outputs[name].type, name, step=step)
         if ctx == "foreach":
             dims = getattr(own, "foreach", {})
             if name not in dims:
-                return dangling(0, f"step '{step}' has no foreach dimension '{name}'", dims)
+                message = f"step '{step}' has no foreach dimension '{name}'"
+                return self._dangling(ref, pos, path, 0, message, dims)
             return Resolved("foreach", "scalar", name, step=step)
         sweep = getattr(own, "sweep", None)
         space = sweep.search_space if sweep is not None else {}
         if name not in space:
-            return dangling(0, f"step '{step}' has no hyperparameter '{name}'", space)
+            message = f"step '{step}' has no hyperparameter '{name}'"
+            return self._dangling(ref, pos, path, 0, message, space)
         return Resolved("trial", "scalar", name, step=step)
+
+    def _dangling(self, ref: Ref, pos: tuple[int, int], path: tuple, index: int, message: str,
+                  candidates) -> None:
+        match = close_match(ref.parts[index], candidates)
+        hint = f"did you mean '{match}'?" if match else None
+        col = pos[1] + ref.offsets[index + 1]
+        self.error("E202", message, (pos[0], col), path, hint)
 
     def _input_type(self, value: Any) -> str:
         """`table` for an input bound to a warehouse or database table (it has no text: E204
