@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..record import Record
 
-@dataclass(frozen=True, slots=True)
-class Code:
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Code(Record):
     """One diagnostic code of the catalogue (SPEC 9.3)."""
 
     code: str

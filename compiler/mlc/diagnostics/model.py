@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from ..record import Record
+
 Severity = Literal["error", "warning"]
 
 # Characters that print as nothing, or reorder what follows (zero-width, bidi controls, BOM):
@@ -19,8 +21,8 @@ def visible(text: str) -> str:
     return _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-@dataclass(frozen=True, slots=True)
-class Note:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Note(Record):
     """A continuation line. Located notes render with their own `file:line:col:` prefix."""
 
     message: str
@@ -35,8 +37,8 @@ class Note:
         return {"message": self.message, "file": self.file, "line": self.line, "col": self.col}
 
 
-@dataclass(frozen=True, slots=True)
-class Diagnostic:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Diagnostic(Record):
     """A problem in user input, located at a 1-based line and a column in code points."""
 
     code: str

@@ -24,6 +24,7 @@ from typing import Any
 from ..graph import PipelineGraph
 from ..graph.expansion import expansion
 from ..graph.render import step_label
+from ..record import Record
 from ..spec.config import Config
 
 ABSENT = None  # a field present on one side only (values are dumped without None)
@@ -34,8 +35,8 @@ CATEGORIES = {"resources": "resources", "gates": "gates", "strategy": "rollout",
               "partition": "fan-out"}
 
 
-@dataclass(frozen=True)
-class Change:
+@dataclass(frozen=True, eq=False, repr=False)
+class Change(Record):
     """One field: `path` (dotted, `[i]` for list items), both values (None: absent)."""
 
     path: str
@@ -48,8 +49,8 @@ class Change:
         return (self.path, _freeze(self.before), _freeze(self.after))
 
 
-@dataclass(frozen=True)
-class FanOut:
+@dataclass(frozen=True, eq=False, repr=False)
+class FanOut(Record):
     step: str
     before: tuple[int | None, int]   # (items, trials)
     after: tuple[int | None, int]

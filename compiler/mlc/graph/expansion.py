@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..record import Record
 from ..spec.catalog import is_partitions_list, outputs_of
 from ..spec.config import Config
 from ..spec.models import DeployStep, Step
@@ -12,8 +13,8 @@ from ..spec.refgrammar import parse_template
 from ..spec.sweep import trial_count
 
 
-@dataclass(frozen=True, slots=True)
-class DimBound:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class DimBound(Record):
     """The static bound of one foreach dimension and where it comes from."""
 
     dim: str
@@ -23,8 +24,8 @@ class DimBound:
     key: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class Expansion:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Expansion(Record):
     """How many tasks a step expands to: items, trials and attempts."""
 
     step: str

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from ..record import Record
 from ..spec.config import Config
 from ..spec.models import Document, Step
 from ..spec.references import RefUse
@@ -21,8 +22,8 @@ if TYPE_CHECKING:
     import networkx as nx
 
 
-@dataclass(frozen=True, slots=True)
-class Edge:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Edge(Record):
     """Why `consumer` depends on `producer`: a reference (with its position) or a `needs`."""
 
     producer: str

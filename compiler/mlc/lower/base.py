@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from ..diagnostics import Diagnostic
 from ..plan import Plan
 from ..plan.settings import Settings
+from ..record import Record
 
 
 @dataclass
@@ -24,8 +25,8 @@ class Lowered:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Options:
+@dataclass(frozen=True, eq=False, repr=False)
+class Options(Record):
     """Options of one `mlc compile` that are not target settings."""
 
     kind: str = "template"      # argo: template | workflow

@@ -20,6 +20,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Union
 
+from ..record import Record
+
 # A JSON value as it appears in a spec (literal lists, defaults, trial values).
 JSON = Union[str, int, float, bool, None, list, dict]
 
@@ -50,8 +52,8 @@ class PathKind(str, enum.Enum):
     OUTPUT = "output"
 
 
-@dataclass(frozen=True, slots=True)
-class Slot:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Slot(Record):
     """A value known only at run time."""
 
     kind: SlotKind
@@ -64,8 +66,8 @@ class Slot:
         return f"{self.step}.{self.name}"
 
 
-@dataclass(frozen=True, slots=True)
-class PathSlot:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class PathSlot(Record):
     """Where an artifact is staged: an input or an output, by name."""
 
     kind: PathKind
@@ -76,23 +78,23 @@ Piece = Union[str, Slot, PathSlot]
 Text = tuple  # tuple[Piece, ...]: literal text and slots, concatenated
 
 
-@dataclass(frozen=True, slots=True)
-class StrText:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class StrText(Record):
     """In a config template: a JSON string whose content is a Text (literal and slots)."""
 
     text: Text
 
 
-@dataclass(frozen=True, slots=True)
-class Credentials:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Credentials(Record):
     """In a config template: the credentials of a source, rendered per target (SPEC 6.2)."""
 
     secret: str                      # logical name
     store: str                       # name in the target's secret store
 
 
-@dataclass(frozen=True, slots=True)
-class EnvVar:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class EnvVar(Record):
     """An environment variable: a value template, or one key of a secret."""
 
     name: str
@@ -108,8 +110,8 @@ class Mode(str, enum.Enum):
     FANIN = "fanin"                  # the whole collection
 
 
-@dataclass(frozen=True, slots=True)
-class ArtifactInput:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class ArtifactInput(Record):
     """An artifact staged read-only before the command runs (SPEC 6.1)."""
 
     name: str            # staging name: an input name, `model`, `baseline`, `datasets.<d>`...
@@ -120,8 +122,8 @@ class ArtifactInput:
     dims: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class OutputSpec:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class OutputSpec(Record):
     """A step output as the plan carries it."""
 
     name: str
@@ -137,8 +139,8 @@ class DimSource(str, enum.Enum):
     OUTPUT = "output"
 
 
-@dataclass(frozen=True, slots=True)
-class Dim:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Dim(Record):
     """A foreach dimension and where its list comes from."""
 
     name: str
@@ -168,8 +170,8 @@ class Dim:
         return entry
 
 
-@dataclass(frozen=True, slots=True)
-class Retry:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Retry(Record):
     """A step's retries: limit and backoff (SPEC 6.7)."""
 
     limit: int
@@ -183,16 +185,16 @@ class Retry:
                    self.max_duration_s if self.max_duration_s is not None else 1e18)
 
 
-@dataclass(frozen=True, slots=True)
-class SecretMount:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class SecretMount(Record):
     """A secret a step's pod mounts."""
 
     secret: str     # logical name (mounted at /mlc/secrets/<secret>/)
     store: str      # name in the target's secret store
 
 
-@dataclass(frozen=True, slots=True)
-class Resources:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Resources(Record):
     """What a step's container requests (SPEC 7 `resources`)."""
 
     cpu: str | int | float | None = None
@@ -201,8 +203,8 @@ class Resources:
     accelerator: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Partition:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Partition(Record):
     """A features step's `partition` (SPEC 6.3)."""
 
     by: str
@@ -211,8 +213,8 @@ class Partition:
     only: tuple | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Gate:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Gate(Record):
     """One gate (SPEC 6.5); a threshold may be a PARAM_JSON slot."""
 
     metric: str
@@ -231,8 +233,8 @@ class Gate:
                 "greater_is_better": self.greater_is_better}
 
 
-@dataclass(frozen=True, slots=True)
-class GateCheck:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class GateCheck(Record):
     """What the gate check of an evaluate step needs (runtime/gates.py)."""
 
     datasets: tuple[str, ...]        # sorted
@@ -250,8 +252,8 @@ class Unit(str, enum.Enum):
     EVALUATE = "evaluate"            # [cache key], the command, then the gate check
 
 
-@dataclass(frozen=True)
-class ChildRuns:
+@dataclass(frozen=True, eq=False, repr=False)
+class ChildRuns(Record):
     """A foreach step that runs as child runs (Argo: child Workflows of the same
     WorkflowTemplate, SPEC 10), and how its items are divided among them."""
 
@@ -260,8 +262,8 @@ class ChildRuns:
     children: int        # child runs, at most (from the static bounds)
 
 
-@dataclass(frozen=True)
-class StepPlan:
+@dataclass(frozen=True, eq=False, repr=False)
+class StepPlan(Record):
     """One step, target-neutral: command, environment, artifacts, fan-out and unit."""
 
     name: str
@@ -317,8 +319,8 @@ class StepPlan:
         return self.partition is not None and not self.foreach and bool(self.index_outputs)
 
 
-@dataclass(frozen=True)
-class ItemGroup:
+@dataclass(frozen=True, eq=False, repr=False)
+class ItemGroup(Record):
     """Steps with identical foreach dimensions: one items task lists their items (and the
     trials of their sweeps, and their index.json files) for all of them."""
 
@@ -327,8 +329,8 @@ class ItemGroup:
     dims: tuple[Dim, ...]
 
 
-@dataclass(frozen=True)
-class DeployPlan:
+@dataclass(frozen=True, eq=False, repr=False)
+class DeployPlan(Record):
     """One deploy step: server, endpoint, model and rollout."""
 
     name: str
@@ -361,8 +363,8 @@ class DeployPlan:
         return spec
 
 
-@dataclass(frozen=True, slots=True)
-class ParamSpec:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class ParamSpec(Record):
     """A pipeline parameter, as the run-info task types and defaults it (runtime/run_info.py)."""
 
     name: str
@@ -390,8 +392,8 @@ def params_payload(params: dict[str, ParamSpec]) -> dict:
     return {name: p.payload() for name, p in params.items()}
 
 
-@dataclass(frozen=True, slots=True)
-class Schedule:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Schedule(Record):
     """The pipeline's schedule (SPEC 7 `schedule`)."""
 
     cron: str
@@ -399,8 +401,8 @@ class Schedule:
     concurrency: str = "forbid"              # allow | forbid | replace
 
 
-@dataclass(frozen=True)
-class Plan:
+@dataclass(frozen=True, eq=False, repr=False)
+class Plan(Record):
     """A whole pipeline, ready for any target."""
 
     project: str

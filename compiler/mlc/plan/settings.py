@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..record import Record
+
 DEFAULT_RUNTIME_IMAGE = "python:3.12-slim"
 
 
-@dataclass(frozen=True)
-class KubeSettings:
+@dataclass(frozen=True, eq=False, repr=False)
+class KubeSettings(Record):
     """`targets.argo` and `targets.kubeflow` (SPEC 7)."""
 
     namespace: str | None = None
@@ -32,8 +34,8 @@ class KubeSettings:
         return dict(self.accelerators.get(accelerator, {})) if accelerator else {}
 
 
-@dataclass(frozen=True)
-class StepFunctionsSettings:
+@dataclass(frozen=True, eq=False, repr=False)
+class StepFunctionsSettings(Record):
     """`targets.stepfunctions` (SPEC 7)."""
 
     region: str | None = None
@@ -50,8 +52,8 @@ class StepFunctionsSettings:
     max_definition_bytes: int = 1024 * 1024
 
 
-@dataclass(frozen=True)
-class LocalSettings:
+@dataclass(frozen=True, eq=False, repr=False)
+class LocalSettings(Record):
     """`mlc run` has no settings block; its options come from the command line."""
 
 

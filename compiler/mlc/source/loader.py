@@ -27,6 +27,7 @@ from yaml.events import (
 )
 
 from ..diagnostics import Diagnostic
+from ..record import Record
 from .resolve import (
     CORE_COLLECTION_TAGS,
     CORE_SCALAR_TAGS,
@@ -58,8 +59,8 @@ _NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd
                             "\U00010000-\U0010ffff]")
 
 
-@dataclass(frozen=True)
-class Limits:
+@dataclass(frozen=True, eq=False, repr=False)
+class Limits(Record):
     """Hostile-input bounds (SPEC 9.3); `--max-file-size` overrides the first."""
 
     max_file_size: int = 10 * MiB

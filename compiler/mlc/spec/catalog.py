@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..record import Record
 from .models import (
     ARTIFACT_TYPES,
     DeployStep,
@@ -21,8 +22,8 @@ DATABASE_SUFFIXES = (".duckdb", ".sqlite", ".sqlite3", ".db")
 WAREHOUSE_TYPES = ("snowflake", "bigquery", "redshift", "postgres")
 
 
-@dataclass(frozen=True, slots=True)
-class OutputInfo:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class OutputInfo(Record):
     """A step output, declared or produced by mlc's contract."""
 
     name: str

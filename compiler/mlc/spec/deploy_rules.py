@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..diagnostics import Diagnostic
+from ..record import Record
 from .config import Config
 from .models import DeployStep
 from .registry import REGISTRY
@@ -44,8 +45,8 @@ def server_field_rules(cfg: Config, name: str, step: DeployStep, server: str,
                            here + ("resources",), key=True, target=target)
 
 
-@dataclass(frozen=True)
-class Inexpressible:
+@dataclass(frozen=True, eq=False, repr=False)
+class Inexpressible(Record):
     """A rollout setting a target cannot express, for a note or an error."""
 
     label: str      # "route_by (117:15)" style label for notes

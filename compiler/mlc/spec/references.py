@@ -12,6 +12,7 @@ from typing import Any
 
 from ..diagnostics import Diagnostic
 from ..diagnostics.suggest import article, close_match
+from ..record import Record
 from ..source import Span, find_in_scalar
 from .catalog import output_dims, outputs_of, step_outputs, table_dims, table_kind
 from .config import Config
@@ -24,8 +25,8 @@ RUN_FIELDS = ("id", "date", "started_at")
 ENV_VALUE_CONTEXTS = ("params", "foreach", "search_space", "run")  # exported as MLC_* variables
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Rule(Record):
     """The contexts a field accepts references from (SPEC 5.2)."""
 
     field: str
@@ -33,8 +34,8 @@ class Rule:
     binding: bool = False  # only a binding (exactly one reference) is allowed
 
 
-@dataclass(frozen=True, slots=True)
-class Resolved:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Resolved(Record):
     """What a reference resolves to: its kind, type and name."""
 
     kind: str  # param run secret secret_key table file step_output input output foreach trial
@@ -44,8 +45,8 @@ class Resolved:
     dims: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class RefUse:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class RefUse(Record):
     """One reference in the file, resolved, with its field and position."""
 
     ref: Ref

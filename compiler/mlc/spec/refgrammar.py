@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..diagnostics.suggest import close_match
+from ..record import Record
 
 CONTEXTS = ("params", "secrets", "sources", "steps", "inputs", "outputs", "foreach",
             "search_space", "run")
@@ -26,8 +27,8 @@ _MUSTACHE = re.compile(r"\{\{(.*?)\}\}", re.S)
 _EXPRESSION = re.compile(r"[|()\[\]+*/<>=!&,'\"]")  # a body with these is an expression
 
 
-@dataclass(frozen=True, slots=True)
-class Ref:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Ref(Record):
     """One reference: `context.parts...` found at `start` (the `$`) up to `end` in the string."""
 
     context: str
@@ -42,8 +43,8 @@ class Ref:
         return ".".join((self.context, *self.parts))
 
 
-@dataclass(frozen=True, slots=True)
-class RefError:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class RefError(Record):
     """A malformed reference or foreign template syntax (E200, E201)."""
 
     code: str  # E200 or E201
@@ -56,8 +57,8 @@ class RefError:
     jinja_name: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Template:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Template(Record):
     """A string split into literal text and references (`$${{` already unescaped)."""
 
     source: str

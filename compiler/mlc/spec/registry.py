@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..record import Record
 
-@dataclass(frozen=True)
-class TargetInfo:
+
+@dataclass(frozen=True, eq=False, repr=False)
+class TargetInfo(Record):
     """One target: whether and how it compiles, and its defaults."""
 
     name: str

@@ -22,6 +22,7 @@ import math
 from dataclasses import dataclass, field
 
 from ..graph import Expansion, expansion
+from ..record import Record
 from ..spec.config import Config
 from ..spec.models import DeployStep
 from ..spec.semantics import cache_enabled
@@ -52,8 +53,8 @@ def relink_nodes(cfg: Config, name: str) -> int:
     return 2 if getattr(step, "outputs", None) and getattr(step, "foreach", None) else 0
 
 
-@dataclass(frozen=True)
-class Split:
+@dataclass(frozen=True, eq=False, repr=False)
+class Split(Record):
     """How one foreach step runs as child Workflows."""
 
     step: str

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ...record import Record
+
 STRING, LIST, STRUCT = "STRING", "LIST", "STRUCT"
 ARTIFACT_VERSION = "0.0.1"
 
@@ -25,8 +27,8 @@ def artifact_type(schema: str) -> dict:
     return {"schemaTitle": schema, "schemaVersion": ARTIFACT_VERSION}
 
 
-@dataclass(frozen=True)
-class Ref:
+@dataclass(frozen=True, eq=False, repr=False)
+class Ref(Record):
     """A value a task reads."""
 
     kind: str                       # const | param | output | item
