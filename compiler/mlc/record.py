@@ -60,3 +60,11 @@ class Record:
         names = _shape(self.__class__)[2]
         shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in names)
         return f"{self.__class__.__qualname__}({shown})"
+
+
+class MutableRecord(Record):
+    """The base of a mutable dataclass declared `@dataclass(eq=False, repr=False)`: equality
+    and repr as `dataclass()` generates them, and like it no hash (its fields may change)."""
+
+    __slots__ = ()
+    __hash__ = None  # type: ignore[assignment]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from mlc.record import Record
+from mlc.record import MutableRecord, Record
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
@@ -71,3 +71,27 @@ def test_single_field_and_frozen() -> None:
     with pytest.raises(AttributeError):
         One(3).value = 4  # type: ignore[misc]
     assert not hasattr(Shared("a"), "__dict__")  # slots stay slots
+
+
+@dataclass(eq=False, repr=False)
+class Mutable(MutableRecord):
+    name: str
+    items: list = field(default_factory=list)
+
+
+@dataclass
+class MutableGenerated:
+    name: str
+    items: list = field(default_factory=list)
+
+
+def test_mutable_record_as_generated() -> None:
+    a, b = Mutable("a", [1]), Mutable("a", [1])
+    assert a == b and a != Mutable("a", [2]) and a != MutableGenerated("a", [1])
+    assert repr(a) == repr(MutableGenerated("a", [1])).replace("MutableGenerated(", "Mutable(")
+    b.items.append(2)
+    assert a != b
+    with pytest.raises(TypeError):
+        hash(a)  # like a generated mutable dataclass: no hash
+    with pytest.raises(TypeError):
+        hash(MutableGenerated("a"))

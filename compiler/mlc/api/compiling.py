@@ -9,14 +9,15 @@ from dataclasses import dataclass, field
 
 from .. import __version__
 from ..diagnostics import Diagnostic, sort_diagnostics
+from ..record import MutableRecord
 from ..source import Limits
 from ..spec.registry import COMPILE_TARGETS, REGISTRY
 from .lowering import render_target
 from .validation import UsageError, validate
 
 
-@dataclass
-class CompileResult:
+@dataclass(eq=False, repr=False)
+class CompileResult(MutableRecord):
     """What `compile` produced: files by relative path, and how they compare on disk."""
 
     diagnostics: list[Diagnostic]

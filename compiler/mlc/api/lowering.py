@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 
 from ..diagnostics import Diagnostic
 from ..graph import PipelineGraph
+from ..record import MutableRecord
 from ..spec.config import Config
 from ..spec.registry import REGISTRY
 
 
-@dataclass
-class Rendered:
+@dataclass(eq=False, repr=False)
+class Rendered(MutableRecord):
     """Rendered files by name, and the diagnostics of lowering and E405."""
 
     files: dict[str, bytes] = field(default_factory=dict)

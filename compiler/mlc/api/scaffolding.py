@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..record import MutableRecord
 from ..spec.registry import COMPILE_TARGETS
 from .compiling import compile
 from .validation import UsageError, validate
 
 
-@dataclass
-class InitResult:
+@dataclass(eq=False, repr=False)
+class InitResult(MutableRecord):
     """What `mlc init` wrote, compiled and ran."""
 
     directory: str

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from ..diagnostics import Diagnostic, sort_diagnostics
 from ..graph import PipelineGraph, check_fanout_bounds, check_graph
+from ..record import MutableRecord
 from ..source import Limits, Source, load_bytes, load_path
 from ..source.resolve import YAML11_BOOLEANS
 from ..spec.config import Config
@@ -26,8 +27,8 @@ class UsageError(Exception):
     """A mistake in how mlc was called (exit 2): missing file, unknown profile or target."""
 
 
-@dataclass
-class ValidationResult:
+@dataclass(eq=False, repr=False)
+class ValidationResult(MutableRecord):
     """What validation found, with the configurations and graphs it built."""
 
     source: Source | None

@@ -24,7 +24,7 @@ from typing import Any
 from ..graph import PipelineGraph
 from ..graph.expansion import expansion
 from ..graph.render import step_label
-from ..record import Record
+from ..record import MutableRecord, Record
 from ..spec.config import Config
 
 ABSENT = None  # a field present on one side only (values are dumped without None)
@@ -60,8 +60,8 @@ class FanOut(Record):
         return None if side[0] is None else side[0] * side[1]
 
 
-@dataclass
-class ConfigDiff:
+@dataclass(eq=False, repr=False)
+class ConfigDiff(MutableRecord):
     """The differences of one configuration (profile None: the base)."""
 
     profile: str | None
@@ -87,8 +87,8 @@ class ConfigDiff:
                     self.schedule or self.settings)
 
 
-@dataclass
-class Diff:
+@dataclass(eq=False, repr=False)
+class Diff(MutableRecord):
     base: str
     head: str
     configs: list[ConfigDiff]
@@ -98,8 +98,8 @@ class Diff:
         return any(c.status != "unchanged" for c in self.configs)
 
 
-@dataclass
-class Side:
+@dataclass(eq=False, repr=False)
+class Side(MutableRecord):
     """One validated file: its configurations and graphs (from api.validate)."""
 
     label: str

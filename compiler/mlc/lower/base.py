@@ -14,11 +14,11 @@ from typing import Any, Protocol
 from ..diagnostics import Diagnostic
 from ..plan import Plan
 from ..plan.settings import Settings
-from ..record import Record
+from ..record import MutableRecord, Record
 
 
-@dataclass
-class Lowered:
+@dataclass(eq=False, repr=False)
+class Lowered(MutableRecord):
     """A target's output: files (relative path -> documents or text) and any diagnostics."""
 
     files: dict[str, Any] = field(default_factory=dict)

@@ -16,6 +16,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..record import MutableRecord
+
 
 class WriteMode(enum.Enum):
     WRITE = "write"
@@ -34,8 +36,8 @@ class WriteMode(enum.Enum):
         return cls.WRITE
 
 
-@dataclass
-class WriteResult:
+@dataclass(eq=False, repr=False)
+class WriteResult(MutableRecord):
     """What writing an output directory did, or would do."""
 
     added: list[str] = field(default_factory=list)

@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..record import MutableRecord
+
 if TYPE_CHECKING:
     import subprocess
 
@@ -117,8 +119,8 @@ SPAWN = _os_spawn  # seams for the tests
 FORK_EXEC_SPAWN = _fork_exec
 
 
-@dataclass
-class Attempt:
+@dataclass(eq=False, repr=False)
+class Attempt(MutableRecord):
     status: str           # ok | failed | timeout | interrupted
     returncode: int | None
     seconds: float

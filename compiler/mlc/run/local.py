@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..plan import DimSource, Plan, params_payload
+from ..record import MutableRecord
 from ..runtime.items import item_problem
 from ..runtime.run_info import resolve, run_date
 from .cache import Cache
@@ -56,8 +57,8 @@ def stop_on_signals():
             signal.signal(sig, handler)
 
 
-@dataclass
-class RunOutcome:
+@dataclass(eq=False, repr=False)
+class RunOutcome(MutableRecord):
     record: dict
     folder: Path
     summary: str

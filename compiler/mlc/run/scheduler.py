@@ -25,6 +25,7 @@ from typing import Any
 
 from ..plan import DeployPlan, DimSource, Mode, Plan, StepPlan
 from ..plan.values import static_digest
+from ..record import MutableRecord
 from ..runtime import items as item_rules
 from ..runtime import select as select_rules
 from .executor import Attempt
@@ -37,8 +38,8 @@ from .tasks import Context, Task, TaskFailed, TaskRunner
 BATCH = 64  # tasks a lane is handed at most at once (lanes.py)
 
 
-@dataclass
-class StepState:
+@dataclass(eq=False, repr=False)
+class StepState(MutableRecord):
     name: str
     plan: StepPlan | DeployPlan
     status: str = "waiting"  # waiting running succeeded failed skipped cached

@@ -12,6 +12,7 @@ from typing import Any
 from ..plan import (PathKind, PathSlot, Slot, SlotKind, StepPlan, StrText, canonical,
                     fill_json, json_template)
 from ..plan.values import credentials_as
+from ..record import MutableRecord
 from ..runtime import gates as gate_rules
 from .executor import Attempt, Executor
 from .folders import Folders, write_json
@@ -22,8 +23,8 @@ class TaskFailed(Exception):
     """The task cannot start (a missing secret key, an unusable path)."""
 
 
-@dataclass
-class Task:
+@dataclass(eq=False, repr=False)
+class Task(MutableRecord):
     step: str
     key: str = ""
     item: dict = field(default_factory=dict)
@@ -41,8 +42,8 @@ class Task:
         return " ".join(parts)
 
 
-@dataclass
-class Context:
+@dataclass(eq=False, repr=False)
+class Context(MutableRecord):
     """What every task of the run shares."""
 
     folders: Folders

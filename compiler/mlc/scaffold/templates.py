@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from .. import __version__
+from ..record import MutableRecord
 from ..spec.jsonschema import schema_text
 
 SKIP_DIRS = {"expected", ".mlc", "__pycache__", "build", ".pytest_cache"}
@@ -27,8 +28,8 @@ class TemplateError(Exception):
     """A template that cannot be used (a usage error when the user named it)."""
 
 
-@dataclass
-class Template:
+@dataclass(eq=False, repr=False)
+class Template(MutableRecord):
     name: str
     root: Path                      # templates/<name>
     description: str

@@ -27,7 +27,7 @@ from yaml.events import (
 )
 
 from ..diagnostics import Diagnostic
-from ..record import Record
+from ..record import MutableRecord, Record
 from .resolve import (
     CORE_COLLECTION_TAGS,
     CORE_SCALAR_TAGS,
@@ -68,8 +68,8 @@ class Limits(Record):
     max_depth: int = 64
 
 
-@dataclass
-class Source:
+@dataclass(eq=False, repr=False)
+class Source(MutableRecord):
     """One parsed mlc file: its text, positioned tree, and what the parse noticed."""
 
     file: str
@@ -82,8 +82,8 @@ class Source:
     yaml11_booleans: list[tuple[tuple, Span, str]] = field(default_factory=list)
 
 
-@dataclass
-class Loaded:
+@dataclass(eq=False, repr=False)
+class Loaded(MutableRecord):
     """A loaded file: its positioned tree (None when it did not parse) and diagnostics."""
 
     source: Source | None

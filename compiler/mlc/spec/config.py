@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..diagnostics import Diagnostic, Note
+from ..record import MutableRecord
 from ..source import Source, Span, locate
 
 if TYPE_CHECKING:
@@ -13,8 +14,8 @@ if TYPE_CHECKING:
     from .references import RefTable
 
 
-@dataclass
-class Config:
+@dataclass(eq=False, repr=False)
+class Config(MutableRecord):
     """One configuration of a file (the base or a profile): tree, model, references."""
 
     source: Source

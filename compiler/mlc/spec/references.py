@@ -12,7 +12,7 @@ from typing import Any
 
 from ..diagnostics import Diagnostic
 from ..diagnostics.suggest import article, close_match
-from ..record import Record
+from ..record import MutableRecord, Record
 from ..source import Span, find_in_scalar
 from .catalog import output_dims, outputs_of, step_outputs, table_dims, table_kind
 from .config import Config
@@ -60,8 +60,8 @@ class RefUse(Record):
     mode: str | None = None  # "zip" or "fanin" when the target is a collection
 
 
-@dataclass
-class RefTable:
+@dataclass(eq=False, repr=False)
+class RefTable(MutableRecord):
     """Every reference of a configuration, and the parsed templates by path."""
 
     uses: list[RefUse]

@@ -16,6 +16,7 @@ from pydantic.fields import FieldInfo
 
 from ..diagnostics import Diagnostic
 from ..diagnostics.suggest import did_you_mean
+from ..record import MutableRecord
 from ..source import ROOT_SPAN, Source, Span, YMap, YSeq, dotted
 from ..source.resolve import BadScalar
 from .models import STEP_MODELS, Document, without_plugins
@@ -26,8 +27,8 @@ NAME_KINDS = {"params": "param", "secrets": "secret", "sources": "source", "tabl
               "search_space": "hyperparameter", "datasets": "dataset", "profiles": "profile"}
 
 
-@dataclass
-class SchemaResult:
+@dataclass(eq=False, repr=False)
+class SchemaResult(MutableRecord):
     """The validated model (None on errors) and the schema diagnostics."""
 
     document: Document | None

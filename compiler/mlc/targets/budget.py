@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass, field
 
 from ..graph import Expansion, expansion
-from ..record import Record
+from ..record import MutableRecord, Record
 from ..spec.config import Config
 from ..spec.models import DeployStep
 from ..spec.semantics import cache_enabled
@@ -88,8 +88,8 @@ def chunked(exp: Expansion, max_nodes: int, extra: int = 0) -> Split:
                  size * per_item(exp, extra) + 3)
 
 
-@dataclass
-class ArgoPlan:
+@dataclass(eq=False, repr=False)
+class ArgoPlan(MutableRecord):
     """Which foreach steps run as child Workflows, and how."""
 
     parent_nodes: int
