@@ -134,6 +134,38 @@ def _is_leaf(node: Any) -> bool:
     return True
 
 
+_MAP_LINES: dict[tuple, str] = {}
+
+
+def _leaf_map(node: dict) -> str | None:
+    """The one-line text of a non-empty map that is one line (`_is_leaf`), else None. A map of
+    strings is looked up by its items first: a document repeats most of them (each task's
+    `{name: run-json, value: ...}`, each container's mounts)."""
+    strings = True
+    for k, v in node.items():
+        if type(v) is str:
+            if "\n" in v:
+                return None
+        else:
+            strings = False
+            if isinstance(v, (dict, list)):
+                if v:
+                    return None
+            elif isinstance(v, str) and "\n" in v:
+                return None
+        if type(k) is not str:
+            strings = False
+    if not strings:
+        return _flow(node)
+    items = tuple(node.items())
+    text = _MAP_LINES.get(items)
+    if text is None:
+        text = _flow(node)
+        if len(_MAP_LINES) < 1 << 16:
+            _MAP_LINES[items] = text
+    return text
+
+
 def _flow(node: Any) -> str:
     kind = type(node)
     if kind is str:
@@ -173,9 +205,9 @@ def _short_flow(value: Any, key_prefix: str, parts: list[str]) -> str | None:
         return None
     length = len(key_prefix) + 1  # ends as the line's: `<prefix> [` + items + `, `s + `]`
     for v in value:
-        if not (isinstance(v, dict) and v and _is_leaf(v)):
+        text = _leaf_map(v) if isinstance(v, dict) and v else None
+        if text is None:
             return None
-        text = _flow(v)
         parts.append(text)
         length += len(text) + 2
         if length > SHORT_LINE:  # stop as soon as the line cannot fit

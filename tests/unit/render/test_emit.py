@@ -72,6 +72,18 @@ def test_long_lists_of_maps_stay_one_item_a_line() -> None:
     assert all(len(line) <= 120 for line in dump({"p": env[:1]}).splitlines())
 
 
+def test_equal_maps_of_other_types_are_written_as_their_own() -> None:
+    # one-line maps of strings are looked up by their items; 1 == True == 1.0 must not make
+    # one map's text another's (in either order)
+    doc = {"a": [{"k": "v"}], "b": [{"k": 1}], "c": [{"k": True}], "d": [{"k": 1.0}],
+           "e": [{1: "v"}], "f": [{True: "v"}], "g": [{"k": "v"}]}
+    expected = ("a: [{k: v}]\nb: [{k: 1}]\nc: [{k: true}]\nd: [{k: 1.0}]\ne: [{1: v}]\n"
+                "f: [{true: v}]\ng: [{k: v}]\n")
+    assert dump(doc) == expected
+    assert dump(dict(reversed(doc.items()))).splitlines() == \
+        list(reversed(expected.splitlines()))
+
+
 def test_json_payloads_are_single_quoted() -> None:
     import yaml
 
