@@ -126,24 +126,32 @@ _SHAPES = {"params": (1,), "secrets": (1, 2), "sources": (2,), "steps": (3,), "i
            "outputs": (1,), "foreach": (1,), "search_space": (1,), "run": (1,)}
 
 
-def iter_strings(node: Any, path: tuple = ()):
+def iter_strings(node: Any) -> list[tuple[tuple, str, Span | None]]:
     """(path, value, span) of every string scalar holding '{' (cheap filter for templates)."""
+    out: list[tuple[tuple, str, Span | None]] = []
+    _braced(node, (), out)
+    return out
+
+
+def _braced(node: Any, path: tuple, out: list) -> None:
+    # a recursive walk that appends: thousands of steps, where nested generators would pass
+    # each string up through every level
     if isinstance(node, dict):
         vspans = getattr(node, "vspans", {})
         for k, v in node.items():
             if isinstance(v, str):
                 if "{" in v:
-                    yield path + (k,), v, vspans.get(k)
+                    out.append((path + (k,), v, vspans.get(k)))
             elif isinstance(v, (dict, list)):
-                yield from iter_strings(v, path + (k,))
+                _braced(v, path + (k,), out)
     elif isinstance(node, list):
         ispans = getattr(node, "ispans", [])
         for i, v in enumerate(node):
             if isinstance(v, str):
                 if "{" in v:
-                    yield path + (i,), v, ispans[i] if i < len(ispans) else None
+                    out.append((path + (i,), v, ispans[i] if i < len(ispans) else None))
             elif isinstance(v, (dict, list)):
-                yield from iter_strings(v, path + (i,))
+                _braced(v, path + (i,), out)
 
 
 class _Resolver:

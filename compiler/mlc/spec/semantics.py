@@ -119,9 +119,8 @@ def _rule_secret_shapes(cfg: Config) -> Iterator[Diagnostic]:
     text = cfg.source.text
     if "\\" not in text and _SHAPE_MARKER.search(text) is None:
         return
-    for path, value in _strings(cfg.root):
-        if path and path[0] == "profiles" or _SHAPE_MARKER.search(value) is None \
-                or not _ANY_SECRET_SHAPE.search(value):
+    for path, value in _marked_strings(cfg.root):
+        if path and path[0] == "profiles" or not _ANY_SECRET_SHAPE.search(value):
             continue
         m = _URI_USERINFO.search(value)
         if m:
@@ -136,19 +135,30 @@ def _rule_secret_shapes(cfg: Config) -> Iterator[Diagnostic]:
                 break
 
 
-def _strings(node: Any, path: tuple = ()) -> Iterator[tuple[tuple, str]]:
+def _marked_strings(node: Any) -> list[tuple[tuple, str]]:
+    """(path, value) of every string holding a secret shape's marker (`_SHAPE_MARKER`)."""
+    out: list[tuple[tuple, str]] = []
+    _marked(node, (), out)
+    return out
+
+
+def _marked(node: Any, path: tuple, out: list) -> None:
+    # a recursive walk that appends, and builds a path only for a marked string: thousands
+    # of steps, where nested generators would pass each string up through every level
     if isinstance(node, dict):
         for k, v in node.items():
             if isinstance(v, str):
-                yield path + (k,), v
+                if _SHAPE_MARKER.search(v) is not None:
+                    out.append((path + (k,), v))
             elif isinstance(v, (dict, list)):
-                yield from _strings(v, path + (k,))
+                _marked(v, path + (k,), out)
     elif isinstance(node, list):
         for i, v in enumerate(node):
             if isinstance(v, str):
-                yield path + (i,), v
+                if _SHAPE_MARKER.search(v) is not None:
+                    out.append((path + (i,), v))
             elif isinstance(v, (dict, list)):
-                yield from _strings(v, path + (i,))
+                _marked(v, path + (i,), out)
 
 
 # --- steps ----------------------------------------------------------------------------------------
