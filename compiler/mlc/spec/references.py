@@ -407,7 +407,8 @@ class _Resolver:
     def shell_positions(self) -> None:
         by_path: dict[tuple, list[RefUse]] = defaultdict(list)
         for use in self.uses:
-            if use.field == "command" and len(use.path) == 3 and needs_env(use, self.doc):
+            if use.field == "command" and len(use.path) == 3 and \
+                    needs_env(use, self.doc, self.step_outputs):
                 by_path[use.path].append(use)
         for path, uses in by_path.items():
             text = self.templates[path].source
@@ -440,26 +441,33 @@ def _shape_message(use: RefUse, dims: tuple, own: tuple) -> str:
             f"{{{', '.join(own)}}} neither zips with it nor fans it in")
 
 
-def needs_env(use: RefUse, doc: Any) -> bool:
-    """Does this command reference travel as an MLC_* variable (rather than a spliced path)?"""
+def needs_env(use: RefUse, doc: Any, outputs: dict[str, dict] | None = None) -> bool:
+    """Does this command reference travel as an MLC_* variable (rather than a spliced path)?
+    `outputs`: each step's outputs, where the caller has them (`step_outputs`)."""
     ctx = use.ref.context
     if ctx in ENV_VALUE_CONTEXTS:
         return True
     if ctx == "inputs":
         step = doc.steps[use.step]
-        return input_kind(doc, step.inputs[use.ref.parts[0]]) == "value"
+        return input_kind(doc, step.inputs[use.ref.parts[0]], outputs) == "value"
     return False
 
 
-def input_kind(doc: Any, value: Any) -> str:
-    """'artifact' (a staged path), 'source' (a handle) or 'value' for a step input."""
+def input_kind(doc: Any, value: Any, outputs: dict[str, dict] | None = None) -> str:
+    """'artifact' (a staged path), 'source' (a handle) or 'value' for a step input.
+    `outputs`: each step's outputs, where the caller has them (`step_outputs`)."""
     if isinstance(value, str):
         template, _ = parse_template(value)
         if template.is_binding:
             ref = template.refs[0]
             if ref.context == "steps":
                 producer = doc.steps.get(ref.parts[0])
-                info = outputs_of(producer).get(ref.parts[2]) if producer else None
+                if producer is None:
+                    info = None
+                elif outputs is not None:
+                    info = outputs[ref.parts[0]].get(ref.parts[2])
+                else:
+                    info = outputs_of(producer).get(ref.parts[2])
                 if info is not None and info.is_artifact:
                     return "artifact"
             if ref.context == "sources":
