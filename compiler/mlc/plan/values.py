@@ -70,7 +70,10 @@ def render_json(node: Any, raw: Callable[[Slot], str], escaped: Callable[[Slot],
                             default=placeholder, check_circular=False))
     if not rendered:
         return text
-    return _PLACEHOLDER.sub(lambda m: rendered[int(m[1])], text)
+    parts = _PLACEHOLDER.split(text)  # literal, number, literal, ...: no callback a slot
+    for i in range(1, len(parts), 2):
+        parts[i] = rendered[int(parts[i])]
+    return "".join(parts)
 
 
 _PLACEHOLDER = re.compile(r'"\\u0000(\d+)\\u0000"')
