@@ -7,10 +7,9 @@ import gc
 # CPython's default thresholds, the cyclic collector's generation 1 and 2 passes took 10% of
 # a 1,000-step compile (and 5% of a one-step one, in imports). A larger first generation makes
 # them rare; mypy does the same. Output does not depend on it. Set before typer and pydantic
-# load, so their imports benefit too. At 100,000 objects a 1,000-step compile still ran one
-# pass of 13 ms over what it had just built (all of it live); at a million it runs none, and
-# a larger input runs one pass per million objects, the same work in fewer passes.
-gc.set_threshold(1_000_000, 50, 100)
+# load, so their imports benefit too. `validate` and `compile` raise it further once their
+# imports are done (`memory.settle`).
+gc.set_threshold(100_000, 50, 100)
 
 from .main import app, main  # noqa: E402
 
